@@ -1,0 +1,130 @@
+"""Every error jupyter_mvc raises on purpose.
+
+Each class inherits both `MvcError` (so a face can catch ours in one place) and the
+builtin it resembles (so plain Python code can catch `LookupError`, `ValueError`...).
+Messages are built from attributes and end with how to fix the problem.
+"""
+from __future__ import annotations
+
+
+class MvcError(Exception):
+    """Base of all jupyter_mvc errors."""
+
+
+class NotARepositoryError(MvcError, FileNotFoundError):
+    def __init__(self, path: str, why: str = ""):
+        self.path = path
+        super().__init__(
+            f"{path!r} is not inside a Git repository{': ' + why if why else ''}. "
+            "Run from inside one, or open it with create=True to make one next to it."
+        )
+
+
+class RevisionError(MvcError, LookupError):
+    def __init__(self, rev: str, why: str):
+        self.rev = rev
+        self.why = why
+        super().__init__(
+            f"unknown revision {rev!r}: {why}. "
+            "Use HEAD, HEAD~N, HEAD^, a branch or tag name, or a unique id prefix "
+            "(see `mvc log`)."
+        )
+
+
+class InvalidNameError(MvcError, ValueError):
+    """A branch, tag or variable name that cannot be used."""
+
+    def __init__(self, kind: str, name: str, why: str, fix: str):
+        self.kind, self.name, self.why = kind, name, why
+        super().__init__(f"bad {kind} name {name!r}: {why}. {fix}")
+
+
+class RefExistsError(MvcError, ValueError):
+    def __init__(self, kind: str, name: str):
+        self.kind, self.name = kind, name
+        super().__init__(
+            f"{kind} {name!r} already exists. Pick another name or delete it first."
+        )
+
+
+class VariableNotFoundError(MvcError, KeyError):
+    def __init__(self, name: str, version: str, available: list[str]):
+        self.name, self.version, self.available = name, version, available
+        have = ", ".join(sorted(available)) or "none"
+        super().__init__(
+            f"version {version} has no variable {name!r} (it has: {have})."
+        )
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return self.args[0]
+
+
+class NothingToCommitError(MvcError, ValueError):
+    def __init__(self):
+        super().__init__(
+            "nothing to commit: no variables given. Pass a mapping of name -> object."
+        )
+
+
+class SerializationError(MvcError, TypeError):
+    def __init__(self, variable: str, path: str, cause: BaseException):
+        self.variable, self.path, self.cause = variable, path, cause
+        super().__init__(
+            f"cannot serialise variable {variable!r}: {path} is not picklable "
+            f"({type(cause).__name__}: {cause}). Nothing was committed. Leave the "
+            "variable out, or drop/replace that attribute (e.g. define "
+            "__getstate__ to skip it)."
+        )
+
+
+class UntrustedDataError(MvcError, PermissionError):
+    def __init__(self, global_name: str, variable: str, version: str):
+        self.global_name, self.variable, self.version = global_name, variable, version
+        super().__init__(
+            f"refused to load {global_name!r} while loading variable {variable!r} of "
+            f"version {version}: it is not on the safe-load allow-list, and loading it "
+            "could run code. If you trust this version's author, pass "
+            f"allow=[{global_name!r}] (or trust=True to allow everything), or add it to "
+            "the repository's allow-list with `mvc trust "
+            f"{global_name}`."
+        )
+
+
+class CorruptObjectError(MvcError, OSError):
+    def __init__(self, oid: str, why: str, variable: str = "", version: str = ""):
+        self.oid, self.why, self.variable, self.version = oid, why, variable, version
+        where = ""
+        if variable:
+            where = f" (variable {variable!r} of version {version})"
+        super().__init__(
+            f"object {oid[:16]}… is {why}{where}. The other variables still load; "
+            "restore the object from a clone that has it (or recommit the variable), "
+            "then run `mvc fsck`."
+        )
+
+
+class InvalidObjectIdError(MvcError, ValueError):
+    def __init__(self, oid: object):
+        self.oid = oid
+        super().__init__(
+            f"invalid object id {str(oid)[:80]!r}: ids are 64 lowercase hex digits. "
+            "The manifest referring to it is damaged or crafted; do not trust it."
+        )
+
+
+class ConcurrentUpdateError(MvcError, RuntimeError):
+    def __init__(self, ref: str, attempts: int):
+        self.ref, self.attempts = ref, attempts
+        super().__init__(
+            f"could not update {ref} after {attempts} attempts: other processes kept "
+            "moving it. Try again."
+        )
+
+
+class ManifestError(MvcError, ValueError):
+    def __init__(self, version: str, why: str):
+        self.version, self.why = version, why
+        super().__init__(
+            f"version {version} has a damaged manifest: {why}. Run `mvc fsck`; load "
+            "another version."
+        )

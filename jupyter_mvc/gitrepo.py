@@ -1,0 +1,180 @@
+"""The Git side of the store: plumbing on a repository, and the only import of GitPython.
+
+Versions are commits written straight into the object database and refs moved with
+compare-and-swap (`git update-ref <ref> <new> <old>`), so the user's HEAD, index,
+branches and working tree are never touched and concurrent writers cannot lose a commit.
+"""
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import git
+from gitdb.base import IStream
+
+from .errors import InvalidNameError, NotARepositoryError, RevisionError
+
+ZERO = "0" * 40
+_FIELD, _RECORD = "\x1f", "\x1e"
+
+
+@dataclass(frozen=True)
+class CommitRecord:
+    sha: str
+    parents: tuple[str, ...]
+    time: int
+    author: str
+    message: str
+
+
+class GitRepo:
+    def __init__(self, repo: git.Repo):
+        self._repo = repo
+        self.git_dir = Path(repo.git_dir)
+        self.work_tree = Path(repo.working_tree_dir) if repo.working_tree_dir else None
+
+    # -- opening ---------------------------------------------------------------------------
+    @classmethod
+    def discover(cls, path: str | os.PathLike, create: bool = False) -> tuple["GitRepo", bool]:
+        """The repository holding `path`; with `create`, a new one at `path` (a folder,
+        or the folder of a file) if there is none. Returns (repo, created)."""
+        p = Path(path).resolve()
+        start = p if p.is_dir() else p.parent
+        if not start.exists():
+            raise NotARepositoryError(str(path), "the path does not exist")
+        try:
+            return cls(git.Repo(start, search_parent_directories=True)), False
+        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            if not create:
+                raise NotARepositoryError(str(path)) from None
+        return cls(git.Repo.init(start)), True
+
+    def close(self) -> None:
+        self._repo.close()
+
+    def _run(self, *args: str, input: bytes | None = None) -> str:
+        return self._repo.git.execute(["git", *args], istream=None if input is None else io.BytesIO(input))
+
+    # -- writing objects -------------------------------------------------------------------
+    def write_blob(self, data: bytes) -> str:
+        return self._repo.odb.store(IStream(b"blob", len(data), io.BytesIO(data))).hexsha.decode()
+
+    def write_tree(self, files: dict[str, str]) -> str:
+        """A flat tree of regular files, name -> blob sha."""
+        body = b"".join(
+            b"100644 " + name.encode() + b"\0" + bytes.fromhex(files[name])
+            for name in sorted(files, key=lambda n: n.encode())
+        )
+        return self._repo.odb.store(IStream(b"tree", len(body), io.BytesIO(body))).hexsha.decode()
+
+    def write_commit(self, tree: str, parents: list[str], message: str) -> str:
+        commit = git.Commit.create_from_tree(
+            self._repo,
+            git.Tree(self._repo, bytes.fromhex(tree)),
+            message,
+            parent_commits=[self._repo.commit(p) for p in parents],
+            head=False,
+        )
+        return commit.hexsha
+
+    # -- refs ------------------------------------------------------------------------------
+    def read_ref(self, ref: str) -> str | None:
+        try:
+            return self._run("rev-parse", "--verify", "--quiet", ref + "^{commit}").strip() or None
+        except git.GitCommandError:
+            return None
+
+    def update_ref(self, ref: str, new: str, old: str | None, reason: str = "jupyter_mvc") -> bool:
+        """Move `ref` to `new` only if it still points at `old` (None: must not exist).
+        False if another writer moved it first."""
+        try:
+            self._run("update-ref", "--no-deref", "-m", reason, ref, new, old or ZERO)
+            return True
+        except git.GitCommandError as exc:
+            text = str(exc.stderr)
+            if "cannot lock ref" in text or "but expected" in text or "reference already exists" in text:
+                return False
+            raise
+
+    def delete_ref(self, ref: str, old: str) -> bool:
+        try:
+            self._run("update-ref", "--no-deref", "-d", ref, old)
+            return True
+        except git.GitCommandError:
+            return False
+
+    def symbolic_ref(self, name: str) -> str | None:
+        try:
+            return self._run("symbolic-ref", "--quiet", name).strip() or None
+        except git.GitCommandError:
+            return None
+
+    def set_symbolic_ref(self, name: str, target: str) -> None:
+        self._run("symbolic-ref", name, target)
+
+    def refs(self, prefix: str) -> dict[str, str]:
+        out = self._run("for-each-ref", "--format=%(refname) %(objectname)", prefix)
+        return dict(line.split(" ", 1) for line in out.splitlines() if line)
+
+    def check_ref_name(self, kind: str, name: str) -> str:
+        bad = not name or name.startswith("-") or "/" in name and kind == "tag"
+        if not bad:
+            try:
+                self._run("check-ref-format", f"refs/mvc/x/{name}")
+            except git.GitCommandError:
+                bad = True
+        if bad or name in ("HEAD",) or name.startswith("HEAD~") or name.startswith("HEAD^"):
+            raise InvalidNameError(
+                kind, name, "Git does not allow it as a ref name",
+                "Use letters, digits, '-', '_' and '.' (no spaces, '..', '~', '^', ':').",
+            )
+        return name
+
+    # -- reading ---------------------------------------------------------------------------
+    def resolve(self, rev: str) -> str:
+        """Full sha of a commit named by `rev` in Git's syntax, or RevisionError."""
+        if not rev or rev.startswith("-") or any(c in rev for c in "\0\n "):
+            raise RevisionError(rev, "not a revision")
+        try:
+            return self._run("rev-parse", "--verify", "--quiet", "--end-of-options", rev + "^{commit}").strip()
+        except git.GitCommandError as exc:
+            if "ambiguous" in str(exc.stderr):
+                raise RevisionError(rev, "the id prefix is ambiguous; give more digits") from None
+            raise RevisionError(rev, "no such version") from None
+
+    def log(self, revs: list[str], limit: int | None = None) -> list[CommitRecord]:
+        if not revs:
+            return []
+        args = ["log", f"--format=%H{_FIELD}%P{_FIELD}%at{_FIELD}%an{_FIELD}%B{_RECORD}"]
+        if limit is not None:
+            args.append(f"--max-count={int(limit)}")
+        out = self._run(*args, *revs, "--")
+        records = []
+        for raw in out.split(_RECORD):
+            raw = raw.lstrip("\n")
+            if not raw:
+                continue
+            sha, parents, ts, author, message = raw.split(_FIELD, 4)
+            records.append(CommitRecord(sha, tuple(parents.split()), int(ts), author, message.rstrip("\n")))
+        return records
+
+    def read_file(self, commit: str, name: str) -> bytes | None:
+        tree = self._repo.commit(commit).tree
+        try:
+            return (tree / name).data_stream.read()
+        except KeyError:
+            return None
+
+    def rev_list(self, revs: list[str]) -> list[str]:
+        if not revs:
+            return []
+        return self._run("rev-list", *revs, "--").split()
+
+    def file_names(self, commit: str) -> list[str]:
+        return [b.name for b in self._repo.commit(commit).tree.blobs]
+
+    def user_head(self) -> str | None:
+        """The user's own HEAD commit (the code version), if any."""
+        return self.read_ref("HEAD")

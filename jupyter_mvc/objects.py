@@ -1,0 +1,204 @@
+"""Plain data that crosses layers: what a version holds and what views of history return.
+
+No I/O and no third-party imports here, so every layer (and every face) can use these.
+The JSON forms are the on-disk manifest format; `SCHEMA` versions it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SCHEMA = 1
+
+
+@dataclass(frozen=True)
+class Stream:
+    """A byte string stored as fixed-size chunks in the object store."""
+
+    size: int
+    chunks: tuple[str, ...]
+
+    def to_json(self) -> dict:
+        return {"size": self.size, "chunks": list(self.chunks)}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Stream":
+        return cls(int(d["size"]), tuple(d["chunks"]))
+
+
+@dataclass(frozen=True)
+class VariableEntry:
+    """One variable of a version: enough to list, summarise and diff it without loading.
+
+    `buffers[i] = (stream, offset, length)` locates the i-th out-of-band pickle buffer:
+    large buffers own a stream, small ones share a packed stream.
+    """
+
+    name: str
+    type: str
+    codec: str
+    size: int
+    summary: dict
+    content_id: str
+    skeleton: Stream
+    streams: tuple[Stream, ...] = ()
+    buffers: tuple[tuple[int, int, int], ...] = ()
+
+    def object_ids(self) -> list[str]:
+        ids = list(self.skeleton.chunks)
+        for s in self.streams:
+            ids.extend(s.chunks)
+        return ids
+
+    def to_json(self) -> dict:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "codec": self.codec,
+            "size": self.size,
+            "summary": self.summary,
+            "content_id": self.content_id,
+            "skeleton": self.skeleton.to_json(),
+            "streams": [s.to_json() for s in self.streams],
+            "buffers": [list(b) for b in self.buffers],
+        }
+
+    @classmethod
+    def from_json(cls, d: dict) -> "VariableEntry":
+        return cls(
+            name=str(d["name"]),
+            type=str(d["type"]),
+            codec=str(d["codec"]),
+            size=int(d["size"]),
+            summary=dict(d.get("summary", {})),
+            content_id=str(d["content_id"]),
+            skeleton=Stream.from_json(d["skeleton"]),
+            streams=tuple(Stream.from_json(s) for s in d.get("streams", [])),
+            buffers=tuple(tuple(int(x) for x in b) for b in d.get("buffers", [])),
+        )
+
+
+@dataclass(frozen=True)
+class Manifest:
+    variables: dict[str, VariableEntry]
+    schema: int = SCHEMA
+
+    def to_json(self) -> dict:
+        return {
+            "schema": self.schema,
+            "variables": [v.to_json() for v in self.variables.values()],
+        }
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Manifest":
+        entries = [VariableEntry.from_json(v) for v in d.get("variables", [])]
+        return cls({e.name: e for e in entries}, int(d.get("schema", SCHEMA)))
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """One entry of the log: everything a history view shows, read from the commit alone."""
+
+    id: str
+    parents: tuple[str, ...]
+    message: str
+    author: str
+    time: int
+    variables: tuple[str, ...] = ()
+    metrics: dict = field(default_factory=dict)
+    branches: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    is_head: bool = False
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:8]
+
+    @property
+    def subject(self) -> str:
+        return self.message.splitlines()[0] if self.message else ""
+
+
+@dataclass(frozen=True)
+class Version:
+    """A version in full (but with no data loaded): what `show` returns."""
+
+    info: VersionInfo
+    manifest: Manifest
+    metrics: dict
+    params: dict
+    env: dict
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TensorDelta:
+    """How one array (or one tensor of a model) differs between two versions."""
+
+    path: str
+    old_shape: tuple | None
+    new_shape: tuple | None
+    changed: int | None  # elements that differ (None when shapes differ)
+    total: int | None
+    max_abs_delta: float | None
+
+
+@dataclass(frozen=True)
+class VariableChange:
+    name: str
+    status: str  # "added" | "removed" | "changed" | "unchanged"
+    old: dict | None  # summary in the old version
+    new: dict | None
+    tensors: tuple[TensorDelta, ...] = ()
+
+
+@dataclass(frozen=True)
+class VersionDiff:
+    old: VersionInfo
+    new: VersionInfo
+    variables: tuple[VariableChange, ...]
+    params: dict  # name -> (old, new), only those that differ
+    metrics: dict  # name -> (old, new), scalars, only those that differ
+
+    def changed(self) -> list[VariableChange]:
+        return [v for v in self.variables if v.status != "unchanged"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    oid: str
+    why: str
+    version: str = ""
+    variable: str = ""
+
+    def __str__(self) -> str:
+        where = f"version {self.version[:8]} variable {self.variable!r}: " if self.version else ""
+        return f"{where}object {self.oid[:16]}… {self.why}"
+
+
+@dataclass(frozen=True)
+class FsckReport:
+    versions: int
+    objects: int
+    problems: tuple[Problem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class GcReport:
+    objects_removed: int
+    bytes_freed: int
+    temp_files_removed: int
+    objects_kept: int
+
+
+def summary_line(summary: dict[str, Any]) -> str:
+    """A one-line human form of a variable summary (shape/dtype, params, repr head)."""
+    parts = []
+    for key in ("shape", "dtype", "parameters", "length", "columns", "repr"):
+        if key in summary:
+            parts.append(f"{key}={summary[key]}")
+    return " ".join(parts)
