@@ -1,0 +1,32 @@
+# Two commands for a fresh machine: `make demo` (the main job) and `make test` (all tests).
+# Both build the virtual environment first (.venv, from pyproject.toml) when needed.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# A CPU build of PyTorch that lies on this kind of machine's disk; unpinned torch would
+# download a multi-GB CUDA build.
+TORCH ?= torch==2.13.0
+
+.PHONY: demo test bench bench-smoke clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH)"
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+demo: $(VENV)/.installed
+	$(PY) tools/run_demo.py demo.ipynb
+
+test: $(VENV)/.installed
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.installed
+	$(PY) -m bench
+
+bench-smoke: $(VENV)/.installed
+	$(PY) -m bench --smoke
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info
