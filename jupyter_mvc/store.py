@@ -79,30 +79,31 @@ class ObjectStore:
         durable on disk before this returns, so a ref may then point at them.
         """
         views = [memoryview(b).cast("B") for b in buffers]
-        jobs = [(i, part) for i, v in enumerate(views) for part in _chunks(v, self.chunk_size)]
-        results = list(self._executor().map(lambda job: self._put_chunk(job[1]), jobs))
-        oids: list[list[str]] = [[] for _ in views]
-        written = 0
-        dirs: set[Path] = set()
-        for (i, _part), (oid, new_bytes, parent) in zip(jobs, results):
-            oids[i].append(oid)
-            if new_bytes:
-                written += new_bytes
-                dirs.add(parent)
+        parts = [(i, part) for i, v in enumerate(views) for part in _chunks(v, self.chunk_size)]
+        pool = self._executor()
+        oids_flat = list(pool.map(lambda job: digest(job[1]), parts))
+        unique = {}
+        for (_i, part), oid in zip(parts, oids_flat):
+            unique.setdefault(oid, part)  # identical chunks are written once
+        results = list(pool.map(lambda item: self._put_chunk(*item), unique.items()))
+        written = sum(n for n, _ in results)
+        dirs = {d for n, d in results if n}
         for d in dirs:
             _fsync_dir(d)
         if dirs:
             _fsync_dir(self.objects_dir)
+        oids: list[list[str]] = [[] for _ in views]
+        for (i, _part), oid in zip(parts, oids_flat):
+            oids[i].append(oid)
         return [Stream(len(v), tuple(o)) for v, o in zip(views, oids)], written
 
     def put(self, data) -> Stream:
         return self.put_many([data])[0][0]
 
-    def _put_chunk(self, part: memoryview) -> tuple[str, int, Path | None]:
-        oid = digest(part)
+    def _put_chunk(self, oid: str, part: memoryview) -> tuple[int, Path | None]:
         final = self.path(oid)
         if final.exists():
-            return oid, 0, None
+            return 0, None
         final.parent.mkdir(parents=True, exist_ok=True)
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.tmp_dir / f"{oid[:16]}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
@@ -119,7 +120,7 @@ class ObjectStore:
             raise
         os.close(fd)
         os.replace(tmp, final)  # same content under the same name: a race is harmless
-        return oid, len(part), final.parent
+        return len(part), final.parent
 
     # -- reading -------------------------------------------------------------------------
     def read_into(self, oid: str, out: memoryview) -> None:
