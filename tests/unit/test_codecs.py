@@ -189,9 +189,9 @@ class EvalGadget:
         return (eval, ("__import__('os').system('touch PWNED_EVAL')",))
 
 
-class GetattrGadget:  # getattr(posix_module_path_obj, "system") style chains
+class GetattrGadget:  # the first step of getattr(obj, "__globals__")-style chains
     def __reduce__(self):
-        return (getattr, (os.path, "join"))
+        return (getattr, ("text", "upper"))
 
 
 def test_restricted_loader_refuses_code_execution_and_nothing_runs(tmp_path, monkeypatch):
