@@ -163,7 +163,11 @@ class Repo:
             target = base
         else:
             raise RevisionError(rev, f"no branch, tag or version id {base!r}")
-        sha = self.git.resolve(target + suffix)
+        try:
+            sha = self.git.resolve(target + suffix)
+        except RevisionError as exc:
+            why = "history is not that long" if suffix and exc.why == "no such version" else exc.why
+            raise RevisionError(rev, why) from None
         if target == base and self.git.read_file(sha, "manifest.json") is None:
             raise RevisionError(rev, "that is a Git commit but not a jupyter_mvc version")
         return sha
