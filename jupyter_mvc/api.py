@@ -77,11 +77,12 @@ class Status:
 
 
 def status(namespace: Mapping[str, Any], names: Iterable[str] | None = None, *,
-           path: PathLike = ".") -> Status:
-    """Compare variables in `namespace` with the checked-out version by content id (pickles
-    out-of-band and hashes; writes nothing). `names`: the candidates for `new`."""
+           path: PathLike = ".", rev: str | None = None) -> Status:
+    """Compare variables in `namespace` with the checked-out version (or `rev`, e.g. the
+    version one kernel last committed) by content id (pickles out-of-band and hashes;
+    writes nothing). `names`: the candidates for `new`."""
     repo = open_repo(path, create=False)
-    head = repo.head()
+    head = repo.head() if rev is None else repo.resolve(rev)
     if head is None:
         candidates = tuple(sorted(names or ()))
         return Status(None, repo.current_branch(), (), (), candidates, ())
