@@ -26,11 +26,13 @@ def open_repo(path: PathLike = ".", create: bool = True) -> Repo:
 
 def commit(objects: Mapping[str, Any], message: str, *, path: PathLike = ".",
            metrics: Mapping | None = None, params: Mapping | None = None,
-           files: Mapping[str, bytes | str] | None = None, env: Mapping | None = None) -> VersionInfo:
+           files: Mapping[str, bytes | str] | None = None, env: Mapping | None = None,
+           allow_secrets: bool = False) -> VersionInfo:
     """Snapshot `objects` (name -> object). Metrics logged with `log_metric` since the last
     commit are included (explicit `metrics` win) and then cleared."""
     merged = {**pending_metrics(), **(metrics or {})}
-    info = open_repo(path).commit(objects, message, metrics=merged, params=params, files=files, env=env)
+    info = open_repo(path).commit(objects, message, metrics=merged, params=params, files=files,
+                                  env=env, allow_secrets=allow_secrets)
     clear_metrics()
     return info
 

@@ -128,3 +128,35 @@ class ManifestError(MvcError, ValueError):
             f"version {version} has a damaged manifest: {why}. Run `mvc fsck`; load "
             "another version."
         )
+
+
+class StorageError(MvcError, OSError):
+    def __init__(self, where: str, cause: OSError):
+        self.where, self.cause = where, cause
+        super().__init__(
+            f"could not write to {where}: {cause.strerror or cause}. Nothing was committed "
+            "(no ref moved; any whole chunks already written are removed by `mvc gc`). "
+            "Free space or make the repository writable, then commit again."
+        )
+
+
+class RefLockedError(MvcError, RuntimeError):
+    def __init__(self, ref: str, lock_file: str, age: float):
+        self.ref, self.lock_file, self.age = ref, lock_file, age
+        super().__init__(
+            f"{ref} is locked by {lock_file} (last touched {age:.0f} s ago). If no other git "
+            "or jupyter_mvc process is running, a crashed one left it behind: delete that "
+            "file and commit again. Nothing was committed."
+        )
+
+
+class SecretsFoundError(MvcError, ValueError):
+    def __init__(self, findings: list):
+        self.findings = findings
+        where = "; ".join(str(f) for f in findings[:5])
+        more = f" (and {len(findings) - 5} more)" if len(findings) > 5 else ""
+        super().__init__(
+            f"refusing to commit: what looks like a credential was found in {where}{more}. "
+            "Remove it (use an environment variable instead) and commit again, or confirm "
+            "that it is safe with allow_secrets=True (`%mv_commit --allow-secrets`)."
+        )

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import git
 from gitdb.base import IStream
 
-from .errors import InvalidNameError, NotARepositoryError, RevisionError
+from .errors import InvalidNameError, NotARepositoryError, RefLockedError, RevisionError
 
 ZERO = "0" * 40
 _FIELD, _RECORD = "\x1f", "\x1e"
@@ -94,6 +95,10 @@ class GitRepo:
             return True
         except git.GitCommandError as exc:
             text = str(exc.stderr)
+            if "File exists" in text:  # another git holds <ref>.lock, or a dead one left it
+                lock = self.git_dir / (ref + ".lock")
+                age = time.time() - lock.stat().st_mtime if lock.exists() else 0.0
+                raise RefLockedError(ref, str(lock), age) from None
             if "cannot lock ref" in text or "but expected" in text or "reference already exists" in text:
                 return False
             raise

@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from . import codecs, deltas, environment
+from . import codecs, deltas, environment, secrets
 from .errors import (
     ConcurrentUpdateError, CorruptObjectError, InvalidNameError, ManifestError, MvcError,
-    NothingToCommitError, RefExistsError, RevisionError, VariableNotFoundError,
+    NothingToCommitError, RefExistsError, RefLockedError, RevisionError, SecretsFoundError,
+    StorageError, VariableNotFoundError,
 )
 from .gitrepo import GitRepo
 from .objects import (
@@ -43,6 +44,7 @@ _EXTRA_FILE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\Z")
 _REV = re.compile(r"\A(?P<base>[^~^]+)(?P<suffix>(?:[~^][0-9]*)*)\Z")
 _HEX = re.compile(r"\A[0-9a-f]{4,40}\Z")
 _CAS_ATTEMPTS = 200
+_LOCK_PATIENCE = 2.0  # seconds to wait for a ref lock before calling it stale
 
 
 @dataclass
@@ -175,12 +177,13 @@ class Repo:
     # -- commit -------------------------------------------------------------------------------
     def commit(self, objects: Mapping[str, Any], message: str, *, metrics: Mapping | None = None,
                params: Mapping | None = None, files: Mapping[str, bytes | str] | None = None,
-               env: Mapping | None = None) -> VersionInfo:
+               env: Mapping | None = None, allow_secrets: bool = False) -> VersionInfo:
         """Snapshot `objects` (name -> live object) as a new version on the current branch.
 
-        All objects are serialised before anything is written, so an unpicklable object
-        leaves no trace. Chunks are durable before the ref moves; the ref moves with
-        compare-and-swap and retries on top of concurrent commits, so none is lost.
+        All objects are serialised and scanned for credentials before anything is written,
+        so an unpicklable object or a leaked token leaves no trace. Chunks are durable
+        before the ref moves; the ref moves with compare-and-swap and retries on top of
+        concurrent commits, so none is lost.
         """
         if not objects:
             raise NothingToCommitError()
@@ -195,16 +198,29 @@ class Repo:
                 raise InvalidNameError("file", fname, "extra files need a plain name that is not one of "
                                        + ", ".join(CORE_FILES), "Use e.g. notebook.ipynb or history.py.")
         encoded = {name: codecs.encode(name, obj) for name, obj in objects.items()}
-        manifest = self._store_variables(encoded)
+        extra_bytes = {n: c.encode() if isinstance(c, str) else bytes(c) for n, c in extra.items()}
+        if not allow_secrets:
+            findings = secrets.scan_files(extra_bytes) + secrets.scan_skeletons(
+                (n, e.skeleton) for n, e in encoded.items())
+            if findings:
+                raise SecretsFoundError(findings)
         metrics_json = normalize_metrics(metrics or {})
+        try:
+            return self._write_version(encoded, extra_bytes, metrics_json, params, env, message)
+        except OSError as exc:
+            if isinstance(exc, MvcError):
+                raise
+            raise StorageError(str(self.git.git_dir), exc) from exc
+
+    def _write_version(self, encoded, extra_bytes, metrics_json, params, env, message) -> VersionInfo:
+        manifest = self._store_variables(encoded)
         blobs = {
             "manifest.json": _json_bytes(manifest.to_json()),
             "metrics.json": _json_bytes(metrics_json),
             "params.json": _json_bytes(_jsonable(dict(params or {}))),
             "env.json": _json_bytes(dict(env) if env is not None else environment.capture(self.git.user_head())),
         }
-        for fname, content in extra.items():
-            blobs[fname] = content.encode() if isinstance(content, str) else bytes(content)
+        blobs.update(extra_bytes)
         tree = self.git.write_tree({n: self.git.write_blob(b) for n, b in blobs.items()})
         summary = {"variables": list(manifest.variables), "metrics": headline_metrics(metrics_json)}
         full_message = f"{message.strip()}\n\n{SUMMARY_TRAILER}{json.dumps(summary, separators=(',', ':'))}"
@@ -226,13 +242,22 @@ class Repo:
     def _advance_head(self, tree: str, message: str) -> str:
         """Commit `tree` on top of the current branch (or detached HEAD), retrying the
         compare-and-swap until it lands."""
+        locked_since = None
         for attempt in range(_CAS_ATTEMPTS):
             branch_ref = self.git.symbolic_ref(HEAD_REF)
             detached = branch_ref is None and self.git.read_ref(HEAD_REF) is not None
             ref = HEAD_REF if detached else (branch_ref or BRANCHES + DEFAULT_BRANCH)
             parent = self.git.read_ref(ref)
             sha = self.git.write_commit(tree, [parent] if parent else [], message)
-            if self.git.update_ref(ref, sha, parent, "commit: " + message.splitlines()[0][:60]):
+            try:
+                moved = self.git.update_ref(ref, sha, parent, "commit: " + message.splitlines()[0][:60])
+            except RefLockedError:
+                # A live git holds a ref lock for milliseconds; one that stays is stale.
+                locked_since = locked_since or time.monotonic()
+                if time.monotonic() - locked_since > _LOCK_PATIENCE:
+                    raise
+                moved = False
+            if moved:
                 if branch_ref is None and not detached:
                     self.git.set_symbolic_ref(HEAD_REF, ref)
                 return sha
