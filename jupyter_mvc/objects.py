@@ -13,17 +13,25 @@ SCHEMA = 1
 
 @dataclass(frozen=True)
 class Stream:
-    """A byte string stored as fixed-size chunks in the object store."""
+    """A byte string stored as chunks of `chunk_size` bytes (the last may be shorter).
+
+    The chunk size travels with the stream so that changing the default later never
+    breaks reading old versions.
+    """
 
     size: int
     chunks: tuple[str, ...]
+    chunk_size: int
 
     def to_json(self) -> dict:
-        return {"size": self.size, "chunks": list(self.chunks)}
+        return {"size": self.size, "chunk_size": self.chunk_size, "chunks": list(self.chunks)}
 
     @classmethod
     def from_json(cls, d: dict) -> "Stream":
-        return cls(int(d["size"]), tuple(d["chunks"]))
+        size, chunk_size, chunks = int(d["size"]), int(d["chunk_size"]), tuple(d["chunks"])
+        if size < 0 or chunk_size <= 0 or len(chunks) != -(-size // chunk_size):
+            raise ValueError(f"a stream of {size} bytes cannot have {len(chunks)} chunks of {chunk_size}")
+        return cls(size, chunks, chunk_size)
 
 
 @dataclass(frozen=True)
