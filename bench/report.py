@@ -1,0 +1,110 @@
+"""Ratios against the floor and the alternatives, the issue's targets, and the table."""
+from __future__ import annotations
+
+MiB = 1 << 20
+
+# (name, ours, reference, what it says)
+RATIOS = [
+    ("commit_first / write+fsync", "ours.commit_first", "floor.write_fsync"),
+    ("commit_first / pickle.dump", "ours.commit_first", "alt.pickle_dump"),
+    ("commit_first / torch.save", "ours.commit_first", "alt.torch_save"),
+    ("commit_first / git add+commit", "ours.commit_first", "alt.git_add_commit"),
+    ("recommit_unchanged / write+fsync", "ours.recommit_unchanged", "floor.write_fsync"),
+    ("recommit_unchanged / blake3 threads", "ours.recommit_unchanged", "floor.blake3_threads"),
+    ("recommit_1% / write+fsync", "ours.recommit_edit_1pct", "floor.write_fsync"),
+    ("checkout_cold / read_cold", "ours.checkout_cold", "floor.read_cold"),
+    ("checkout_warm / read_warm", "ours.checkout_warm", "floor.read_warm"),
+    ("checkout_cold / torch.load cold", "ours.checkout_cold", "alt.torch_load_cold"),
+    ("checkout_cold / pickle.load cold", "ours.checkout_cold", "alt.pickle_load_cold"),
+    ("checkout_warm / torch.load warm", "ours.checkout_warm", "alt.torch_load_warm"),
+    ("checkout_warm / pickle.load warm", "ours.checkout_warm", "alt.pickle_load_warm"),
+]
+
+
+def _median(m: dict, key: str) -> float | None:
+    entry = m.get(key) or {}
+    return entry.get("median_s")
+
+
+def ratios(m: dict) -> dict[str, float]:
+    out = {}
+    for label, a, b in RATIOS:
+        x, y = _median(m, a), _median(m, b)
+        if x is not None and y:
+            out[label] = x / y
+    return out
+
+
+def targets(m: dict, model_bytes: int, judged: bool = True) -> list[dict]:
+    """The issue's targets; `judged=False` (smoke sizes) reports values without a verdict,
+    since the targets are stated for a 1 GiB model and 10 000 versions."""
+    r = ratios(m)
+    rows = []
+
+    def add(label, value, limit, unit=""):
+        if value is None:
+            rows.append({"target": label, "value": None, "limit": limit, "met": None, "unit": unit})
+        else:
+            rows.append({"target": label, "value": value, "limit": limit,
+                         "met": value <= limit if judged else None, "unit": unit})
+
+    add("first commit / write+fsync floor", r.get("commit_first / write+fsync"), 2.0, "x")
+    add("recommit after 1% edit / write+fsync floor", r.get("recommit_1% / write+fsync"), 0.5, "x")
+    added = (m.get("ours.recommit_edit_1pct") or {}).get("bytes_added")
+    add("bytes added by the 1% recommit", None if added is None else added / MiB, 16 * model_bytes / (1 << 30), "MiB")
+    add("checkout cold / cold read floor", r.get("checkout_cold / read_cold"), 1.5, "x")
+    add("log of the history", _median(m, "history.log"), 0.3, "s")
+    load = _median(m, "startup.load_ext")
+    add("%load_ext jupyter_mvc", load, 0.3, "s")
+    peaks = []
+    for key, field in (("ours.commit_first", "peak_extra_bytes"), ("ours.recommit_edit_1pct", "peak_extra_bytes"),
+                       ("ours.checkout_cold", "peak_beyond_result_bytes"),
+                       ("ours.checkout_warm", "peak_beyond_result_bytes")):
+        v = (m.get(key) or {}).get(field)
+        if v is not None:
+            peaks.append(v)
+    add("peak extra memory (commit/checkout) / model", max(peaks) / model_bytes if peaks else None, 0.10, "x")
+    return rows
+
+
+def _fmt_bytes(n) -> str:
+    if n is None:
+        return "-"
+    return f"{n / MiB:,.1f} MiB" if abs(n) >= MiB / 10 else f"{n / 1024:,.1f} KiB"
+
+
+def table(result: dict) -> str:
+    m = result["measurements"]
+    lines = [f"jupyter_mvc benchmark ({result['mode']}): model {_fmt_bytes(result['config']['model_bytes'])} "
+             f"({result['config']['model_kind']}), {result['machine']['cores']} cores, "
+             f"page cache drop: {'yes' if result['machine']['drop_caches'] else 'NO (warm only)'}", ""]
+    lines.append(f"{'measurement':34} {'median':>10} {'n':>3} {'peak extra':>12} {'bytes added':>12}  note")
+    for name, e in m.items():
+        if "skipped" in e:
+            lines.append(f"{name:34} {'skipped':>10}      {e['skipped']}")
+            continue
+        if "median_s" not in e:
+            note = ", ".join(f"{k}={_fmt_bytes(v) if 'bytes' in k else v}" for k, v in e.items())
+            lines.append(f"{name:34} {'':>10}      {note}")
+            continue
+        peak = e.get("peak_beyond_result_bytes", e.get("peak_extra_bytes"))
+        note = []
+        if "peak_beyond_result_bytes" in e:
+            note.append("peak beyond the loaded result")
+        if "file_bytes" in e:
+            note.append(f"file {_fmt_bytes(e['file_bytes'])}")
+        if "output_lines" in e:
+            note.append(f"{e['output_lines']} lines")
+        if "versions" in e:
+            note.append(f"{e['versions']} versions")
+        lines.append(f"{name:34} {e['median_s']:>9.3f}s {e['n']:>3} {_fmt_bytes(peak):>12} "
+                     f"{_fmt_bytes(e.get('bytes_added')):>12}  {'; '.join(note)}")
+    lines += ["", "ratios (median / median, same run):"]
+    for label, v in result["ratios"].items():
+        lines.append(f"  {label:40} {v:7.2f}x")
+    lines += ["", "targets:"]
+    for t in result["targets"]:
+        state = ("n/a" if result["mode"] == "full" else "not judged at smoke sizes") if t["met"] is None else ("met" if t["met"] else "MISSED")
+        value = "-" if t["value"] is None else f"{t['value']:.3f}{t['unit']}"
+        lines.append(f"  {t['target']:46} {value:>12}  limit {t['limit']:.3g}{t['unit']:4} {state}")
+    return "\n".join(lines)
