@@ -23,6 +23,10 @@ class Stream:
     chunks: tuple[str, ...]
     chunk_size: int
 
+    def sized_chunks(self) -> list[tuple[str, int]]:
+        """(oid, byte size) of each chunk."""
+        return [(oid, min(self.chunk_size, self.size - i * self.chunk_size)) for i, oid in enumerate(self.chunks)]
+
     def to_json(self) -> dict:
         return {"size": self.size, "chunk_size": self.chunk_size, "chunks": list(self.chunks)}
 
@@ -52,11 +56,15 @@ class VariableEntry:
     streams: tuple[Stream, ...] = ()
     buffers: tuple[tuple[int, int, int], ...] = ()
 
-    def object_ids(self) -> list[str]:
-        ids = list(self.skeleton.chunks)
+    def sized_chunks(self) -> list[tuple[str, int]]:
+        """(oid, byte size) of every chunk this variable needs."""
+        out = self.skeleton.sized_chunks()
         for s in self.streams:
-            ids.extend(s.chunks)
-        return ids
+            out.extend(s.sized_chunks())
+        return out
+
+    def object_ids(self) -> list[str]:
+        return [oid for oid, _ in self.sized_chunks()]
 
     def to_json(self) -> dict:
         return {

@@ -451,9 +451,9 @@ class Repo:
                 problems.append(Problem("manifest.json", str(exc), sha))
                 continue
             for entry in manifest.variables.values():
-                for oid in entry.object_ids():
+                for oid, size in entry.sized_chunks():
                     if oid not in verdicts:
-                        verdicts[oid] = self.store.verify(oid)
+                        verdicts[oid] = self.store.verify(oid, size)
                     if verdicts[oid]:
                         problems.append(Problem(oid, verdicts[oid], sha, entry.name))
         return FsckReport(len(versions), len(verdicts), tuple(problems))

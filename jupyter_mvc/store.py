@@ -152,12 +152,14 @@ class ObjectStore:
                 self.read_into(oid, part)
         return buf
 
-    def verify(self, oid: str) -> str | None:
-        """None if the object is whole, else what is wrong with it."""
+    def verify(self, oid: str, size: int | None = None) -> str | None:
+        """None if the object is whole (and `size` bytes long, if given), else what is wrong."""
         try:
             data = self.path(oid).read_bytes()
         except FileNotFoundError:
             return "missing from the object store"
+        if size is not None and len(data) != size:
+            return f"truncated or resized (expected {size} bytes, found {len(data)})"
         if digest(data) != oid:
             return "corrupt (its contents do not match its id)"
         return None
