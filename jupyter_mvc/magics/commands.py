@@ -1,0 +1,298 @@
+"""The %mv_ line magics: parse (shlex + argparse, so `-m "two words"` works as typed),
+call `Operations`, print. jupyter_mvc errors become one-line `UsageError`s."""
+from __future__ import annotations
+
+import ast
+import functools
+import shlex
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments
+
+from ..errors import MvcError
+from . import autocommit, render
+
+
+def _friendly(fn):
+    """Our own errors say what was wrong and how to fix it: show that line, no traceback."""
+    @functools.wraps(fn)
+    def wrapper(self, line=""):
+        try:
+            return fn(self, line)
+        except MvcError as exc:
+            raise UsageError(str(exc)) from None
+    return wrapper
+
+
+def _parse(method, line: str):
+    try:
+        argv = shlex.split(line)
+    except ValueError as exc:
+        raise UsageError(f"cannot split {line!r}: {exc}. Close the quote, or escape it with a backslash.") from None
+    try:
+        return method.parser.parse_intermixed_args(argv)
+    except UsageError as exc:
+        raise UsageError(f"{exc}. See %{method.parser.prog}? for usage.") from None
+
+
+def _pairs(items: list[str] | None, option: str, number: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"{option} takes NAME=VALUE, got {item!r}: e.g. {option} lr=0.1")
+        if number:
+            try:
+                out[key] = float(value)
+            except ValueError:
+                raise UsageError(f"{option} {item!r}: {value!r} is not a number. Put text in --param.") from None
+        else:
+            try:
+                out[key] = ast.literal_eval(value)
+            except (ValueError, SyntaxError):
+                out[key] = value  # plain words stay strings: --param optimizer=adam
+    return out
+
+
+def _in_frontend(shell) -> bool:
+    # ipykernel's shell: a notebook front-end (Lab, Notebook, VS Code) or nbclient.
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
+@magics_class
+class MvcMagics(Magics):
+    def __init__(self, shell, ops):
+        super().__init__(shell)
+        self.ops = ops
+
+    @line_magic
+    @_friendly
+    @magic_arguments()
+    @argument("names", nargs="*", metavar="NAME", help="variables to commit (default: every variable worth versioning)")
+    @argument("-m", "--message", help="what this version is")
+    @argument("--metric", action="append", metavar="NAME=NUMBER", help="a scalar metric (repeatable)")
+    @argument("--param", action="append", metavar="NAME=VALUE", help="a hyper-parameter (repeatable)")
+    def mv_commit(self, line=""):
+        """Snapshot variables, metrics, params, the notebook and the executed cells.
+
+        Without NAMEs: every variable worth versioning (not modules, functions, classes or
+        IPython's own); one that cannot be serialised is skipped and listed; names that
+        look like secrets (token, password, api_key...) are left out unless named.
+        With NAMEs: exactly those, all or nothing. Series logged with
+        jupyter_mvc.log_metric(), curves models carry (loss_curve_, evals_result_, Keras
+        History) and get_params() are recorded too.
+
+        Examples::
+
+          %mv_commit -m "baseline lr=0.1"
+          %mv_commit model X_test -m "tuned" --metric acc=0.93 --param lr=0.01
+          %mv_commit model -m "epoch {epoch}: loss {loss:.3f}"
+        """
+        args = _parse(self.mv_commit, line)
+        if not args.message:
+            raise UsageError('a commit needs a message: %mv_commit ' + " ".join(args.names)
+                             + (" " if args.names else "") + '-m "what this version is"')
+        result = self.ops.commit(args.message, args.names, metrics=_pairs(args.metric, "--metric", True),
+                                 params=_pairs(args.param, "--param", False))
+        print(result["message"])
+
+    @line_magic
+    @_friendly
+    @magic_arguments()
+    @argument("rev", nargs="?", metavar="REV", help="where to start (default HEAD)")
+    @argument("-n", "--limit", type=int, default=30, help="show at most N versions (default 30)")
+    @argument("--all", action="store_true", help="every branch and tag, not just REV's history")
+    @argument("--text", action="store_true", help="print text even in a notebook")
+    def mv_log(self, line=""):
+        """The history of versions, newest first: id, branches/tags, HEAD, age, message, metrics.
+
+        In a notebook front-end it shows the timeline widget (check out from it); in a
+        terminal, or with --text, one line per version.
+
+        Examples::
+
+          %mv_log
+          %mv_log --all -n 10 --text
+          %mv_log experiment~3
+        """
+        args = _parse(self.mv_log, line)
+        if _in_frontend(self.shell) and not args.text and self._show_widget("timeline_widget", limit=args.limit):
+            return
+        infos = self.ops.log(args.rev, limit=args.limit, all=args.all)
+        if not infos:
+            print("No versions yet: %mv_commit -m 'message' makes the first.")
+            return
+        with self._repo() as repo:
+            branch = repo.current_branch()
+        print("\n".join(render.log_lines(infos, branch, self.ops.state.version)))
+
+    @line_magic
+    @_friendly
+    @magic_arguments()
+    @argument("rev", metavar="REV", help="version to check out: HEAD~1, a branch, tag or id")
+    @argument("names", nargs="*", metavar="NAME", help="only these variables (HEAD does not move)")
+    @argument("-b", "--branch", metavar="NEW_BRANCH", help="start a new branch at REV")
+    @argument("--notebook", action="store_true", help="also restore the .ipynb file (the current one is backed up)")
+    @argument("-f", "--force", action="store_true", help="overwrite variables changed since the last commit")
+    @argument("--allow", action="append", default=[], metavar="MODULE.NAME", help="trust one class to load")
+    @argument("--trust", action="store_true", help="load anything: only for versions you made yourself")
+    def mv_checkout(self, line=""):
+        """Put a version's variables back into the namespace.
+
+        Refuses, listing them, when it would overwrite variables changed since the last
+        commit (like Git with a dirty tree) unless --force. Says what it restored and what
+        it left alone. Loading never runs code from classes outside the safe allow-list
+        unless you --allow them.
+
+        Examples::
+
+          %mv_checkout HEAD~1
+          %mv_checkout baseline model
+          %mv_checkout 1a2b3c4d -b try-dropout
+          %mv_checkout v1 --notebook
+        """
+        args = _parse(self.mv_checkout, line)
+        result = self.ops.checkout(args.rev, args.names, force=args.force, new_branch=args.branch,
+                                   notebook=args.notebook, trust=args.trust, allow=args.allow)
+        print(result["message"])
+
+    @line_magic
+    @_friendly
+    @magic_arguments()
+    @argument("old", nargs="?", default="HEAD~1", metavar="OLD", help="default HEAD~1")
+    @argument("new", nargs="?", default="HEAD", metavar="NEW", help="default HEAD")
+    def mv_diff(self, line=""):
+        """What changed between two versions: variables (with per-array change counts and
+        max |delta|), params and metrics.
+
+        Examples::
+
+          %mv_diff
+          %mv_diff baseline HEAD
+        """
+        args = _parse(self.mv_diff, line)
+        print("\n".join(render.diff_lines(self.ops.diff(args.old, args.new))))
+
+    @line_magic
+    @_friendly
+    @magic_arguments()
+    @argument("name", nargs="?", metavar="NAME", help="branch to create (none: list branches)")
+    @argument("rev", nargs="?", default="HEAD", metavar="REV", help="where it starts (default HEAD)")
+    @argument("-d", "--delete", action="store_true", help="delete NAME (refused if versions would be lost)")
+    @argument("-D", dest="force_delete", action="store_true", help="delete NAME even if versions would be lost")
+    def mv_branch(self, line=""):
+        """List, create or delete branches of versions (switch with %mv_checkout NAME).
+
+        Examples::
+
+          %mv_branch
+          %mv_branch experiment
+          %mv_branch -d experiment
+        """
+        args = _parse(self.mv_branch, line)
+        if (args.delete or args.force_delete) and not args.name:
+            raise UsageError("which branch? %mv_branch -d NAME")
+        print(self.ops.branch(args.name, args.rev, delete=args.delete or args.force_delete,
+                              force=args.force_delete)["message"])
+
+    @line_magic
+    @_friendly
+    @magic_arguments()
+    @argument("name", nargs="?", metavar="NAME", help="tag to create (none: list tags)")
+    @argument("rev", nargs="?", default="HEAD", metavar="REV", help="version to tag (default HEAD)")
+    @argument("-d", "--delete", action="store_true", help="delete tag NAME")
+    def mv_tag(self, line=""):
+        """List, create or delete tags: fixed names for versions, e.g. the one in production.
+
+        Examples::
+
+          %mv_tag
+          %mv_tag prod
+          %mv_tag best HEAD~2
+          %mv_tag -d best
+        """
+        args = _parse(self.mv_tag, line)
+        if args.delete and not args.name:
+            raise UsageError("which tag? %mv_tag -d NAME")
+        print(self.ops.tag(args.name, args.rev, delete=args.delete)["message"])
+
+    @line_magic
+    @_friendly
+    @magic_arguments()
+    def mv_status(self, line=""):
+        """Which tracked variables changed, appeared or vanished since this kernel's last
+        commit or checkout (compared by content: hashes, writes nothing).
+
+        Examples::
+
+          %mv_status
+        """
+        _parse(self.mv_status, line)
+        print(self.ops.status()["message"])
+
+    @line_magic
+    @_friendly
+    @magic_arguments()
+    @argument("mode", nargs="?", choices=["on", "off"], help="on or off (none: show)")
+    def mv_autocommit(self, line=""):
+        """Commit tracked variables automatically after each cell that changed them, with a
+        generated message. Off by default.
+
+        Examples::
+
+          %mv_autocommit on
+          %mv_autocommit off
+        """
+        args = _parse(self.mv_autocommit, line)
+        if args.mode == "on":
+            print(autocommit.enable(self.ops))
+        elif args.mode == "off":
+            print(autocommit.disable(self.ops))
+        else:
+            print(f"Autocommit is {'on' if self.ops.state.autocommit else 'off'}.")
+
+    @line_magic
+    @_friendly
+    @magic_arguments()
+    @argument("revs", nargs="*", metavar="REV", help="versions to compare (default HEAD)")
+    @argument("--metric", metavar="NAME", help="only this series (e.g. loss, or model.loss_curve)")
+    @argument("--text", action="store_true", help="print text even in a notebook")
+    def mv_plot(self, line=""):
+        """Loss curves and other series of one or more versions, overlaid.
+
+        Examples::
+
+          %mv_plot
+          %mv_plot HEAD~2 HEAD --metric loss
+        """
+        args = _parse(self.mv_plot, line)
+        revs = args.revs or ["HEAD"]
+        if _in_frontend(self.shell) and not args.text and self._show_widget("curves_widget", revs, metric=args.metric):
+            return
+        lines = []
+        for rev in revs:
+            version = self.ops.show(rev)
+            lines += render.series_lines(f"{version.info.short_id} ({rev})", version.metrics.get("series", {}), args.metric)
+        print("\n".join(lines) or f"No series{' named ' + args.metric if args.metric else ''} in "
+              f"{', '.join(revs)}. Log some with jupyter_mvc.log_metric('loss', value).")
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _repo(self):
+        from contextlib import closing
+        return closing(self.ops.repo())
+
+    def _show_widget(self, factory: str, *args, **kwargs) -> bool:
+        """Display a widget from jupyter_mvc.widgets; False when they are not available."""
+        try:
+            from .. import widgets
+            make = getattr(widgets, factory)
+        except (ImportError, AttributeError):
+            return False
+        from IPython.display import display
+        repo = self.ops.repo()
+        if factory == "timeline_widget":
+            kwargs["on_checkout"] = self.ops.checkout_message
+        display(make(repo, *args, **kwargs))
+        return True
