@@ -1,0 +1,168 @@
+"""Authenticated JSON handlers under `<base_url>/jupyter-mvc/`.
+
+GET  log?path=NB[&all=1][&limit=N]      versions with lanes for a graph, metrics, tags
+GET  version?path=NB&rev=REV            one version: variables, metrics, params, env
+GET  diff?path=NB&old=REV[&new=REV]     what changed between two versions
+POST tag {path, name, rev}              tag a version (XSRF-checked like every POST)
+
+`path` is the notebook (or folder) relative to the server root; the repository is the
+Git repo holding it. Commit and check-out run in the notebook's kernel (only it holds the
+variables): the front-end sends those over the kernel comm, see magics/comm.py.
+"""
+from __future__ import annotations
+
+import json
+from contextlib import closing
+from pathlib import Path
+
+import tornado
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
+
+from .. import api
+from ..errors import (
+    InvalidNameError, MvcError, NotARepositoryError, RefExistsError, RevisionError,
+    VariableNotFoundError,
+)
+from .views import diff_json, info_json, log_json, version_json
+
+# Our errors -> HTTP status: what the client asked for is missing (404), conflicts (409),
+# or is malformed (400). Anything else of ours is a 400 with its own message.
+_STATUS = ((NotARepositoryError, 404), (RevisionError, 404), (VariableNotFoundError, 404),
+           (RefExistsError, 409), (InvalidNameError, 400))
+
+
+class BadRequest(tornado.web.HTTPError):
+    def __init__(self, status: int, message: str):
+        super().__init__(status, reason=None)
+        self.message = message
+
+
+class MvcHandler(APIHandler):
+    def initialize(self, root_dir: str) -> None:
+        self.root = Path(root_dir).resolve()
+
+    def write_error(self, status_code: int, **kwargs) -> None:
+        """A 4xx from us carries a clear message; never an HTML or traceback page."""
+        exc = kwargs.get("exc_info", (None, None))[1]
+        if isinstance(exc, BadRequest):
+            self.set_header("Content-Type", "application/json")
+            self.finish(json.dumps({"error": _error_name(status_code), "message": exc.message}))
+            return
+        super().write_error(status_code, **kwargs)
+
+    # -- input ---------------------------------------------------------------------------
+    def arg(self, name: str, default: str | None = None, body: dict | None = None) -> str:
+        value = (body or {}).get(name) if body is not None else self.get_query_argument(name, None)
+        if value is None:
+            value = default
+        if not isinstance(value, str) or not value.strip():
+            raise BadRequest(400, f"missing parameter {name!r}: pass it as "
+                             + ("a JSON field." if body is not None else f"?{name}=..."))
+        return value
+
+    def json_body(self) -> dict:
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError:
+            raise BadRequest(400, "the request body is not JSON; send a JSON object.") from None
+        if not isinstance(body, dict):
+            raise BadRequest(400, "the request body must be a JSON object.")
+        return body
+
+    def target(self, rel: str) -> Path:
+        """The notebook/folder `rel` names, which must lie inside the server root."""
+        if "\0" in rel or Path(rel).is_absolute():
+            raise BadRequest(400, f"path {rel!r} must be relative to the server root.")
+        path = (self.root / rel).resolve()
+        if path != self.root and not path.is_relative_to(self.root):
+            raise BadRequest(403, f"path {rel!r} points outside the server root; "
+                             "use a path inside the folder Jupyter was started in.")
+        if not path.exists():
+            raise BadRequest(404, f"no file or folder {rel!r} under the server root.")
+        return path
+
+    async def run(self, fn, *args):
+        """Run repository work off the event loop; our errors become clear 4xx replies."""
+        try:
+            return await tornado.ioloop.IOLoop.current().run_in_executor(None, fn, *args)
+        except MvcError as exc:
+            status = next((code for cls, code in _STATUS if isinstance(exc, cls)), 400)
+            raise BadRequest(status, str(exc)) from None
+
+    def reply(self, data: dict) -> None:
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(data, allow_nan=False))
+
+
+class LogHandler(MvcHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        path = self.target(self.arg("path"))
+        all_ = self.get_query_argument("all", "0") in ("1", "true")
+        limit = self.get_query_argument("limit", None)
+        if limit is not None and not limit.isdigit():
+            raise BadRequest(400, f"limit {limit!r} is not a whole number.")
+
+        def work():
+            with closing(api.open_repo(path, create=False)) as repo:
+                versions = repo.log(limit=int(limit) if limit else None, all=all_)
+                return log_json(versions, repo.head(), repo.current_branch()) | {"root": str(repo.root)}
+
+        self.reply(await self.run(work))
+
+
+class VersionHandler(MvcHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        path, rev = self.target(self.arg("path")), self.arg("rev", "HEAD")
+
+        def work():
+            with closing(api.open_repo(path, create=False)) as repo:
+                return version_json(repo.show(rev))
+
+        self.reply(await self.run(work))
+
+
+class DiffHandler(MvcHandler):
+    @tornado.web.authenticated
+    async def get(self) -> None:
+        path = self.target(self.arg("path"))
+        old, new = self.arg("old"), self.arg("new", "HEAD")
+
+        def work():
+            # trust=False: a diff never runs code from the versions it compares.
+            with closing(api.open_repo(path, create=False)) as repo:
+                return diff_json(repo.diff(old, new))
+
+        self.reply(await self.run(work))
+
+
+class TagHandler(MvcHandler):
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        body = self.json_body()
+        path, name = self.target(self.arg("path", body=body)), self.arg("name", body=body)
+        rev = self.arg("rev", "HEAD", body=body)
+
+        def work():
+            with closing(api.open_repo(path, create=False)) as repo:
+                repo.create_tag(name, rev)
+                return {"tag": name, "version": info_json(repo.info(name))}
+
+        self.set_status(201)
+        self.reply(await self.run(work))
+
+
+def _error_name(status: int) -> str:
+    return {400: "bad_request", 403: "forbidden", 404: "not_found", 409: "conflict"}.get(status, "error")
+
+
+def setup_handlers(web_app, root_dir: str) -> None:
+    base = url_path_join(web_app.settings["base_url"], "jupyter-mvc")
+    kwargs = {"root_dir": root_dir}
+    web_app.add_handlers(".*$", [
+        (url_path_join(base, name), cls, kwargs)
+        for name, cls in (("log", LogHandler), ("version", VersionHandler),
+                          ("diff", DiffHandler), ("tag", TagHandler))
+    ])
