@@ -23,6 +23,7 @@ def register(ipython) -> Operations:
     hook = functools.partial(autocommit.after_cell, ops)
     ipython.events.register("post_run_cell", hook)
     setattr(ipython, _ATTR, (ops, magics, matcher, hook))
+    from .comm import register_comm_target; register_comm_target(ipython, ops)  # JupyterLab sidebar
     return ops
 
 
