@@ -125,9 +125,9 @@ class Repo:
         return sha
 
     def _reachable_from_others(self, sha: str, ref: str) -> bool:
-        others = [r for r in {**self.git.refs(BRANCHES), **self.git.refs(TAGS)} if r != ref]
-        head = self.head()
-        return sha in set(self.git.rev_list(others + ([head] if head and self.git.symbolic_ref(HEAD_REF) is None else [])))
+        """Whether `sha` stays reachable once `ref` is gone."""
+        others = [r for r in self.git.refs("refs/mvc/") if r != ref]
+        return bool(others) and sha in set(self.git.rev_list(others))
 
     def create_tag(self, name: str, rev: str = "HEAD") -> str:
         self.git.check_ref_name("tag", name)
@@ -395,9 +395,10 @@ class Repo:
             if rev in self.branches():
                 self.switch_branch(rev)
                 result.branch = rev
-            else:
+                result.moved_head = True
+            elif sha != self.head():  # like `git checkout HEAD`: staying put never detaches
                 self.git.update_ref(HEAD_REF, sha, self.head(), f"checkout: {rev}")
-            result.moved_head = True
+                result.moved_head = True
         return result
 
     # -- diff --------------------------------------------------------------------------------

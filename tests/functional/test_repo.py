@@ -114,6 +114,8 @@ def test_checkout_detached_then_commit_and_new_branch(repo):
     assert repo.current_branch() == "rescued" and repo.branches()["rescued"] == v3
     partial = repo.checkout("main", ["x"])
     assert not partial.moved_head and repo.current_branch() == "rescued"
+    same = repo.checkout("HEAD")
+    assert not same.moved_head and repo.current_branch() == "rescued"
 
 
 def test_bad_names_and_inputs(repo):
