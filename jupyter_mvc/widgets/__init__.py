@@ -1,0 +1,40 @@
+"""Notebook widgets: the version timeline and loss curves. ipywidgets and anywidget are
+imported here and nowhere else; `import jupyter_mvc` never loads this package.
+
+Call `refresh_all()` after anything that changes history from this kernel (commit,
+checkout, branch, tag) so open timelines and curves show it.
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from .live import refresh_all
+
+__all__ = ["timeline_widget", "curves_widget", "refresh_all"]
+
+
+def _repo(repo):
+    if isinstance(repo, (str, bytes)) or hasattr(repo, "__fspath__"):
+        from ..api import open_repo
+
+        return open_repo(repo, create=False)
+    return repo
+
+
+def timeline_widget(repo, *, limit: int = 200, on_checkout: Callable[[str], str] | None = None):
+    """The commit graph of every branch and tag (newest `limit` versions, more on demand),
+    with details, check out (through `on_checkout(rev) -> message`) and compare.
+    `repo`: a `Repo` or a path inside one."""
+    from .timeline import Timeline
+
+    return Timeline(_repo(repo), limit=limit, on_checkout=on_checkout)
+
+
+def curves_widget(repo, revs: Sequence[str] = ("HEAD",), metric: str | None = None):
+    """The series `metric` (default: loss, else the most common) of `revs` overlaid, and a
+    table of their params and metrics with the best value per metric column marked."""
+    from .curves import Curves
+
+    if isinstance(revs, str):
+        revs = [revs]
+    return Curves(_repo(repo), list(revs), metric=metric)

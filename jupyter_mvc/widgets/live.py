@@ -1,0 +1,26 @@
+"""The widgets alive in this kernel, so a commit made from the same kernel can refresh them.
+
+Weak references: a widget the notebook dropped (or closed) is not kept alive by this.
+"""
+from __future__ import annotations
+
+import weakref
+
+_live: "weakref.WeakSet" = weakref.WeakSet()
+
+
+def register(widget) -> None:
+    _live.add(widget)
+
+
+def refresh_all() -> int:
+    """Re-read history in every open timeline and curves widget; returns how many.
+    A widget that fails shows the error itself; one failure never stops the others."""
+    count = 0
+    for widget in list(_live):
+        if getattr(widget, "comm", None) is None:  # closed
+            _live.discard(widget)
+            continue
+        widget.refresh()
+        count += 1
+    return count

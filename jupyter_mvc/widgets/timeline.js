@@ -1,0 +1,96 @@
+// The version graph of one page of history: lanes and edges as SVG, one row per version.
+// Plain DOM/SVG, no imports: anywidget ships its loader inside the wheel, so this works
+// offline in JupyterLab, Notebook 7 and VS Code. Python does all layout (timeline_data.py);
+// this file only draws it and reports clicks through the `selected` / `compare` traits.
+const ROW = 24, LANE = 14, PAD = 10, R = 4.5;
+const COLORS = ["#1976d2", "#e65100", "#2e7d32", "#8e24aa", "#c62828", "#00838f", "#6d4c41", "#546e7a"];
+const SVG = "http://www.w3.org/2000/svg";
+
+function color(lane) { return COLORS[lane % COLORS.length]; }
+function x(lane) { return PAD + lane * LANE; }
+function y(row) { return row * ROW + ROW / 2; }
+
+function svgEl(name, attrs) {
+  const el = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+  return el;
+}
+
+function chip(text, cls, bg) {
+  const span = document.createElement("span");
+  span.className = "mvc-chip " + cls;
+  span.textContent = text;
+  if (bg) span.style.background = bg;
+  return span;
+}
+
+function draw(model, el) {
+  const rows = model.get("rows"), edges = model.get("edges"), lanes = Math.max(1, model.get("lanes"));
+  const selected = model.get("selected"), compare = model.get("compare");
+  const width = PAD * 2 + (lanes - 1) * LANE, height = Math.max(rows.length, 1) * ROW;
+  el.replaceChildren();
+  const box = document.createElement("div");
+  box.className = "mvc-timeline";
+  box.style.height = height + "px";
+  const svg = svgEl("svg", { width, height, viewBox: `0 0 ${width} ${height}` });
+  for (const e of edges) {
+    const d = e.points.map((p, i) => `${i ? "L" : "M"}${x(p[0])},${y(p[1])}`).join(" ");
+    svg.appendChild(svgEl("path", { d, fill: "none", stroke: color(e.lane), "stroke-width": 2 }));
+  }
+  for (const r of rows) {
+    const attrs = { cx: x(r.lane), cy: y(r.row), r: R, fill: color(r.lane), stroke: color(r.lane), "stroke-width": 2 };
+    if (r.head) Object.assign(attrs, { fill: "#fff", r: R + 1.5 });
+    svg.appendChild(svgEl("circle", attrs));
+  }
+  box.appendChild(svg);
+  for (const r of rows) {
+    const row = document.createElement("div");
+    row.className = "mvc-row" + (r.id === selected ? " mvc-selected" : "") + (r.id === compare ? " mvc-compare" : "");
+    row.style.paddingLeft = width + 4 + "px";
+    row.tabIndex = 0;
+    row.dataset.id = r.id;
+    row.title = "click: details · shift-click: compare with the selected version";
+    const id = document.createElement("span");
+    id.className = "mvc-id";
+    id.textContent = r.short;
+    row.appendChild(id);
+    if (r.head) row.appendChild(chip("HEAD", "mvc-head"));
+    for (const b of r.branches) row.appendChild(chip(b, "mvc-branch", color(r.lane)));
+    for (const t of r.tags) row.appendChild(chip("🏷 " + t, "mvc-tag"));
+    const subject = document.createElement("span");
+    subject.className = "mvc-subject";
+    subject.textContent = r.subject;
+    row.appendChild(subject);
+    const age = document.createElement("span");
+    age.className = "mvc-age";
+    age.textContent = r.age;
+    row.appendChild(age);
+    const metrics = document.createElement("span");
+    metrics.className = "mvc-metrics";
+    metrics.textContent = Object.entries(r.metrics).map(([k, v]) => `${k}=${v}`).join(" ");
+    row.appendChild(metrics);
+    const pick = (ev) => {
+      model.set(ev.shiftKey ? "compare" : "selected", r.id);
+      model.save_changes();
+    };
+    row.addEventListener("click", pick);
+    row.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); pick(ev); } });
+    box.appendChild(row);
+  }
+  el.appendChild(box);
+  if (!rows.length) {
+    const empty = document.createElement("div");
+    empty.className = "mvc-more";
+    empty.textContent = "No versions yet: %mv_commit -m 'message' makes the first.";
+    el.appendChild(empty);
+  }
+}
+
+function render({ model, el }) {
+  const redraw = () => draw(model, el);
+  redraw();
+  for (const name of ["rows", "edges", "lanes", "selected", "compare"]) model.on(`change:${name}`, redraw);
+  return () => { for (const name of ["rows", "edges", "lanes", "selected", "compare"]) model.off(`change:${name}`, redraw); };
+}
+
+export default { render };
