@@ -25,6 +25,8 @@ CELLS = [
     "from IPython.core.completer import provisionalcompleter\n"
     "with provisionalcompleter():\n"
     "    print('completions:', sorted(c.text for c in get_ipython().Completer.completions('%mv_checkout ', 13)))",
+    "%mv_log",  # in a kernel: the timeline widget
+    "%mv_plot HEAD --metric loss",  # in a kernel: the curves widget
 ]
 
 
@@ -71,3 +73,18 @@ def test_magics_in_a_kernel(git_repo, monkeypatch):
     short = version.info.short_id
     assert f"completions: {sorted(['HEAD', 'main', short])}" in out[8]
     assert repo.load("HEAD", "w")[0, 0] == 0.0
+    for cell in nb.cells[9:11]:
+        if not _has_widgets():
+            pytest.skip("jupyter_mvc.widgets (anywidget) is not importable here")
+        kinds = [o.output_type for o in cell.outputs]
+        assert "error" not in kinds, _outputs(cell)
+        assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in cell.outputs)
+
+
+def _has_widgets() -> bool:
+    try:
+        import jupyter_mvc.widgets  # noqa: F401
+        import anywidget  # noqa: F401
+    except ImportError:
+        return False
+    return True
