@@ -88,7 +88,7 @@ class MvcMagics(Magics):
 
           %mv_commit -m "baseline lr=0.1"
           %mv_commit model X_test -m "tuned" --metric acc=0.93 --param lr=0.01
-          %mv_commit model -m "epoch {epoch}: loss {loss:.3f}"
+          %mv_commit model -m "epoch {epoch}: loss {round(loss, 3)}"  # {expr} is expanded
         """
         args = _parse(self.mv_commit, line)
         if not args.message:
