@@ -1,0 +1,169 @@
+"""JupyterLab in a real headless Chromium (Debian's /usr/bin/chromium, driven by
+Playwright; no browser download): run a notebook that commits two versions, see the
+timeline widget and the Versions sidebar, commit from the sidebar with a message full
+of quotes and code, check out the older version from the sidebar and ask the kernel
+what the variable is now. Screenshots go to test-artifacts/ui/."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import git
+from tests.ui.lab_server import running_server
+
+CHROMIUM = os.environ.get("MVC_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+WAIT_MS = 120_000  # waits for the UI to reach a state; generous for a slow CI machine
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (or set MVC_CHROMIUM)",
+                allow_module_level=True)
+if shutil.which("jupyter-lab") is None and not (Path(os.sys.executable).parent / "jupyter-lab").exists():
+    pytest.skip("JupyterLab is not installed (pip install -e '.[test]')", allow_module_level=True)
+
+
+def _labextension_installed() -> bool:
+    from jupyter_core.paths import jupyter_path  # noqa: PLC0415
+
+    return any((Path(d) / "jupyter-mvc" / "package.json").exists() for d in jupyter_path("labextensions"))
+
+
+CELLS = [
+    "%load_ext jupyter_mvc",
+    "import jupyter_mvc\nx = 1\njupyter_mvc.log_metric('acc', 0.5)\n%mv_commit x -m 'x is one'",
+    "x = 2\njupyter_mvc.log_metric('acc', 0.75)\n%mv_commit x -m 'x is two'",
+    "%mv_log",
+]
+
+
+def notebook(cells: list[str]) -> dict:
+    return {"nbformat": 4, "nbformat_minor": 5,
+            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+            "cells": [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": None,
+                       "outputs": [], "source": src} for i, src in enumerate(cells)]}
+
+
+# JS run in the page: the notebook panel once its context, session and kernel are ready
+# (running cells earlier can pop a "Select Kernel" dialog).
+READY = """async () => {
+  const app = window.jupyterapp;
+  const panel = app.shell.currentWidget;
+  await panel.context.ready;
+  await panel.sessionContext.ready;
+  await panel.sessionContext.session.kernel.info;
+  return panel.context.path;
+}"""
+
+# Ask the kernel directly (not through our extension) what an expression is.
+KERNEL_EVAL = """async (expr) => {
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  const future = kernel.requestExecute({code: `print(repr(${expr}))`, silent: false, store_history: false});
+  let out = '';
+  future.onIOPub = msg => { if (msg.header.msg_type === 'stream') out += msg.content.text; };
+  await future.done;
+  return out.trim();
+}"""
+
+
+@pytest.fixture
+def lab(tmp_path):
+    if not _labextension_installed():
+        # Our own product, not an absent tool: a broken build must fail, not skip.
+        pytest.fail("the jupyter-mvc labextension is not installed: `pip install -e '.[test]'` "
+                    "builds it (needs node and npm)")
+    root = tmp_path / "work"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "master")
+    (root / "versions.ipynb").write_text(json.dumps(notebook(CELLS)))
+    with running_server(root, tmp_path / "server", lab=True) as base:
+        yield base, root
+
+
+@pytest.fixture
+def page(lab):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1500, "height": 950})
+        page.set_default_timeout(WAIT_MS)
+        try:
+            yield page
+        finally:
+            page.screenshot(path=str(ARTIFACTS / "last.png"))
+            browser.close()
+
+
+def test_sidebar_lists_commits_and_checks_out_into_the_kernel(lab, page):
+    base, root = lab
+    page.goto(f"{base}lab/tree/versions.ipynb")
+    page.wait_for_function("() => window.jupyterapp?.shell?.currentWidget?.sessionContext")
+    assert page.evaluate(READY) == "versions.ipynb"
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+    # The timeline widget from %mv_log renders in the output of the last cell.
+    timeline = page.locator(".jp-OutputArea .mvc-timeline")
+    timeline.first.wait_for()
+    page.locator(".jp-OutputArea .mvc-timeline .mvc-row").nth(1).wait_for()
+    page.screenshot(path=str(ARTIFACTS / "timeline.png"))
+
+    # The sidebar lists both versions, newest first, the head marked.
+    page.evaluate("() => window.jupyterapp.shell.activateById('jupyter-mvc-versions')")
+    rows = page.locator("#jupyter-mvc-versions .jp-mvc-version")
+    rows.nth(1).wait_for()
+    assert rows.locator(".jp-mvc-subject").all_inner_texts() == ["x is two", "x is one"]
+    assert "jp-mvc-current" in (rows.first.get_attribute("class") or "")
+    assert rows.first.locator(".jp-mvc-branch").inner_text() == "main"
+    assert "acc=0.75" in rows.first.locator(".jp-mvc-meta").inner_text()
+    page.wait_for_function("() => /clean/.test(document.querySelector('.jp-mvc-status').textContent)")
+    page.screenshot(path=str(ARTIFACTS / "sidebar.png"))
+
+    # Commit from the sidebar: the message is quotes and code, and must arrive as text.
+    assert page.evaluate(KERNEL_EVAL, "exec('x = 3') or x") == "3"
+    page.evaluate("() => window.jupyterapp.commands.execute('jupyter-mvc:refresh')")
+    page.wait_for_function("() => /1 changed/.test(document.querySelector('.jp-mvc-status').textContent)")
+    message = "x is three'); import os; os._exit(1) #\" {x} $x"
+    page.locator("#jupyter-mvc-versions .jp-mvc-commit").click()
+    page.locator(".jp-Dialog input").fill(message)
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+    rows.nth(2).wait_for()
+    assert rows.locator(".jp-mvc-subject").all_inner_texts() == [message, "x is two", "x is one"]
+    assert page.evaluate(KERNEL_EVAL, "x") == "3"  # the kernel survived the message
+
+    # Check out the oldest version from the sidebar; the kernel's variable changes.
+    rows.filter(has_text="x is one").locator(".jp-mvc-checkout").click()
+    page.wait_for_function(
+        "() => document.querySelector('#jupyter-mvc-versions .jp-mvc-current .jp-mvc-subject')"
+        "?.textContent === 'x is one'")
+    assert page.evaluate(KERNEL_EVAL, "x") == "1"
+
+    # Changing x and checking out again asks before discarding the change.
+    assert page.evaluate(KERNEL_EVAL, "exec('x = 99') or x") == "99"
+    rows.filter(has_text="x is two").locator(".jp-mvc-checkout").click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.wait_for()
+    assert "would overwrite x" in dialog.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "checkout-confirm.png"))
+    dialog.locator(".jp-mod-reject").click()
+    assert page.evaluate(KERNEL_EVAL, "x") == "99"
+    rows.filter(has_text="x is two").locator(".jp-mvc-checkout").click()
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+    page.wait_for_function(
+        "() => document.querySelector('#jupyter-mvc-versions .jp-mvc-current .jp-mvc-subject')"
+        "?.textContent === 'x is two'")
+    assert page.evaluate(KERNEL_EVAL, "x") == "2"
+
+    # Compare two versions: tick them, press Compare, see the diff.
+    rows.filter(has_text="x is one").locator(".jp-mvc-pick").check()
+    rows.filter(has_text="x is two").locator(".jp-mvc-pick").check()
+    page.locator("#jupyter-mvc-versions .jp-mvc-compare").click()
+    details = page.locator("#jupyter-mvc-versions .jp-mvc-details")
+    details.locator("td", has_text="changed").first.wait_for()
+    assert "x" in details.locator("tbody td").first.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "compare.png"))
