@@ -15,12 +15,17 @@ def register(widget) -> None:
 
 def refresh_all() -> int:
     """Re-read history in every open timeline and curves widget; returns how many.
-    A widget that fails shows the error itself; one failure never stops the others."""
+    A widget shows jupyter_mvc errors itself; one whose repository is gone is dropped.
+    One failure never stops the others."""
     count = 0
     for widget in list(_live):
         if getattr(widget, "comm", None) is None:  # closed
             _live.discard(widget)
             continue
-        widget.refresh()
+        try:
+            widget.refresh()
+        except Exception:  # noqa: BLE001 - e.g. its repository was deleted: stop following it
+            _live.discard(widget)
+            continue
         count += 1
     return count
