@@ -74,6 +74,8 @@ class MvcMagics(Magics):
     @argument("-m", "--message", help="what this version is")
     @argument("--metric", action="append", metavar="NAME=NUMBER", help="a scalar metric (repeatable)")
     @argument("--param", action="append", metavar="NAME=VALUE", help="a hyper-parameter (repeatable)")
+    @argument("--allow-secrets", action="store_true",
+              help="commit even though a credential was found in the notebook, cells or variables")
     def mv_commit(self, line=""):
         """Snapshot variables, metrics, params, the notebook and the executed cells.
 
@@ -82,7 +84,9 @@ class MvcMagics(Magics):
         look like secrets (token, password, api_key...) are left out unless named.
         With NAMEs: exactly those, all or nothing. Series logged with
         jupyter_mvc.log_metric(), curves models carry (loss_curve_, evals_result_, Keras
-        History) and get_params() are recorded too.
+        History) and get_params() are recorded too. A commit is refused when the notebook,
+        the executed cells or a variable hold what looks like a credential (AWS/GitHub/
+        OpenAI keys, private keys...); --allow-secrets confirms it is safe.
 
         Examples::
 
@@ -95,7 +99,8 @@ class MvcMagics(Magics):
             raise UsageError('a commit needs a message: %mv_commit ' + " ".join(args.names)
                              + (" " if args.names else "") + '-m "what this version is"')
         result = self.ops.commit(args.message, args.names, metrics=_pairs(args.metric, "--metric", True),
-                                 params=_pairs(args.param, "--param", False))
+                                 params=_pairs(args.param, "--param", False),
+                                 allow_secrets=args.allow_secrets)
         print(result["message"])
 
     @line_magic

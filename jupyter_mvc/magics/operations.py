@@ -55,7 +55,7 @@ class Operations:
 
     # -- commit ------------------------------------------------------------------------------
     def commit(self, message: str, names: Iterable[str] = (), *, metrics: Mapping | None = None,
-               params: Mapping | None = None, auto: bool = False) -> dict:
+               params: Mapping | None = None, auto: bool = False, allow_secrets: bool = False) -> dict:
         """Commit `names` (all or nothing), or every variable worth versioning (skipping
         and listing those that cannot be serialised)."""
         names = list(dict.fromkeys(names))
@@ -92,7 +92,7 @@ class Operations:
         while True:
             try:
                 info = api.commit(objects, message, path=path, metrics={**curves, **(metrics or {})},
-                                  params=all_params, files=files)
+                                  params=all_params, files=files, allow_secrets=allow_secrets)
                 break
             except SerializationError as exc:
                 if names:

@@ -353,3 +353,14 @@ def test_completion_offers_revisions_branches_tags_and_variables(shell):
     assert _complete(shell, "%mv_checkout HEAD --fo") == ["--force"]
     assert _complete(shell, "%mv_branch -d ex") == ["experiment"]
     assert set(_complete(shell, "%mv_autocommit o")) == {"on", "off"}
+
+
+def test_commit_refuses_a_credential_typed_in_a_cell_until_confirmed(shell):
+    key = "AKIA" + "IOSFODNN7EXAMPLE"  # split so this file holds no credential-shaped string
+    shell(f"aws_key_id = '{key}'")
+    shell("weights = [1, 2, 3]")
+    err, _ = shell.error('%mv_commit weights -m "try"')
+    assert "history.py line" in str(err) and "AWS access key id" in str(err) and key not in str(err)
+    assert "--allow-secrets" in str(err)
+    out = shell('%mv_commit weights -m "confirmed" --allow-secrets')
+    assert "Committed" in out
