@@ -57,7 +57,8 @@ class Timeline(widgets.VBox):
             description="Check out", icon="download", button_style="primary",
             tooltip="load this version's variables into the kernel" if on_checkout else
             "not available here: use %mv_log in a notebook, or pass on_checkout")
-        self.compare_picker = widgets.Dropdown(description="compare with", layout=widgets.Layout(width="340px"))
+        self.compare_picker = widgets.Dropdown(description="compare with", layout=widgets.Layout(width="360px"),
+                                               style={"description_width": "initial"})
         self.compare_button = widgets.Button(description="Compare", icon="columns")
         self.plot_button = widgets.Button(description="Curves", icon="line-chart",
                                           tooltip="loss curves of the selection (and the compared version)")
