@@ -50,6 +50,9 @@ def shell(git_repo, monkeypatch, capsys):
     globalipapp.start_ipython()
     ip = globalipapp.get_ipython()  # the one global shell (start_ipython returns it once)
     ip.reset(new_session=False)
+    # a fresh kernel's executed cells: earlier tests' cells must not leak into history.py
+    ip.history_manager.input_hist_raw[:] = [""]
+    ip.history_manager.input_hist_parsed[:] = [""]
     ip.run_cell("%load_ext jupyter_mvc")
     jupyter_mvc.load_ipython_extension(ip)  # fresh per-kernel state for every test
     yield Shell(ip, capsys)
