@@ -10,6 +10,7 @@ Every read verifies the digest. An id is validated before it becomes a path.
 """
 from __future__ import annotations
 
+import mmap
 import os
 import re
 
@@ -26,6 +27,7 @@ from .objects import Stream
 DEFAULT_CHUNK_SIZE = 4 << 20  # 4 MiB: 1 % edits of 1 GiB add ~12 MiB; 256 files per GiB
 _OID = re.compile(r"\A[0-9a-f]{64}\Z")
 _WORKERS = max(2, min(8, os.cpu_count() or 2))
+_MMAP_ABOVE = 1 << 20
 
 
 def digest(data) -> str:
@@ -36,6 +38,14 @@ def validate_oid(oid: object) -> str:
     if not isinstance(oid, str) or not _OID.match(oid):
         raise InvalidObjectIdError(oid)
     return oid
+
+
+def _allocate(size: int) -> bytearray | mmap.mmap:
+    """A writable buffer for a stream about to be read in full. Large ones are anonymous
+    memory: its pages arrive zeroed on first touch, inside the reader threads, where
+    bytearray(size) first zero-fills the whole buffer on one core (0.4 s of a 1 GiB
+    checkout on the benchmark machine)."""
+    return mmap.mmap(-1, size) if size >= _MMAP_ABOVE else bytearray(size)
 
 
 def _chunks(view: memoryview, size: int) -> list[memoryview]:
@@ -137,9 +147,9 @@ class ObjectStore:
         if digest(out) != oid:
             raise CorruptObjectError(oid, "corrupt (its contents do not match its id)")
 
-    def read_stream(self, stream: Stream, out: memoryview | None = None) -> bytearray | memoryview:
+    def read_stream(self, stream: Stream, out: memoryview | None = None) -> bytearray | mmap.mmap | memoryview:
         """The stream's bytes in one writable buffer (allocated unless `out` is given)."""
-        buf = bytearray(stream.size) if out is None else out
+        buf = _allocate(stream.size) if out is None else out
         view = memoryview(buf).cast("B")
         if len(view) != stream.size:
             raise ValueError(f"buffer of {len(view)} bytes for a stream of {stream.size}")
