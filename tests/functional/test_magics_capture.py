@@ -71,7 +71,10 @@ def test_widget_button_and_comm_functions_return_messages(shell):  # noqa: F811
 def test_log_prints_text_when_widgets_are_missing_even_in_a_frontend(shell, monkeypatch):  # noqa: F811
     import sys
 
+    import jupyter_mvc
+
     monkeypatch.setitem(sys.modules, "jupyter_mvc.widgets", None)  # import fails like when absent
+    monkeypatch.delattr(jupyter_mvc, "widgets", raising=False)  # ...even if a test imported it
     from jupyter_mvc.magics import commands
 
     monkeypatch.setattr(commands, "_in_frontend", lambda _shell: True)
