@@ -42,7 +42,9 @@ def machine(work: Path, cold: bool) -> dict:
     git_version = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_bytes": mem, "platform": platform.platform(),
             "python": platform.python_version(), "numpy": version("numpy"), "torch": version("torch"),
-            "git": git_version, "filesystem": _fs_type(work), "drop_caches": cold}
+            "git": git_version, "filesystem": _fs_type(work), "drop_caches": cold,
+            # other work on the machine skews every number; the load says how much there was
+            "load_average_at_end": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None}
 
 
 def _read(path: str) -> str:
@@ -75,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = SIZES[mode]
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="mvc-bench-", dir=args.work_dir)).resolve()
+    load_at_start = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
     try:
         cold = drop_page_cache()
         if not cold:
@@ -97,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         result = {
             "mode": mode,
             "command": "python -m bench" + (" --smoke" if args.smoke else ""),
-            "machine": machine(work, cold),
+            "machine": {**machine(work, cold), "load_average_at_start": load_at_start},
             "config": {**cfg, "model_bytes": model.nbytes, "model_kind": model.kind,
                        "model_tensors": len(model.tensors)},
             "measurements": measurements,

@@ -77,7 +77,9 @@ def table(result: dict) -> str:
     m = result["measurements"]
     lines = [f"jupyter_mvc benchmark ({result['mode']}): model {_fmt_bytes(result['config']['model_bytes'])} "
              f"({result['config']['model_kind']}), {result['machine']['cores']} cores, "
-             f"page cache drop: {'yes' if result['machine']['drop_caches'] else 'NO (warm only)'}", ""]
+             f"page cache drop: {'yes' if result['machine']['drop_caches'] else 'NO (warm only)'}, "
+             f"load average {result['machine'].get('load_average_at_start')} -> "
+             f"{result['machine'].get('load_average_at_end')}", ""]
     lines.append(f"{'measurement':34} {'median':>10} {'n':>3} {'peak extra':>12} {'bytes added':>12}  note")
     for name, e in m.items():
         if "skipped" in e:
