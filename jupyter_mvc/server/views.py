@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from ..objects import Version, VersionDiff, VersionInfo, summary_line
-from .graph import assign_lanes
+from ..graph import layout
 
 
 def plain(value: Any) -> Any:
@@ -29,12 +29,13 @@ def info_json(info: VersionInfo) -> dict:
 
 
 def log_json(versions: list[VersionInfo], head: str | None, branch: str | None) -> dict:
-    lanes, width = assign_lanes([(v.id, v.parents) for v in versions])
+    rows, _edges, width = layout(versions)
+    by_id = {v.id: v for v in versions}
     return {
         "head": head,
         "branch": branch,
         "lanes": width,
-        "versions": [{**info_json(v), "lane": lanes[v.id]} for v in versions],
+        "versions": [{**info_json(by_id[r["id"]]), "lane": r["lane"]} for r in rows],
     }
 
 

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import pytest
 
+from jupyter_mvc.graph import layout, topo_order
 from jupyter_mvc.objects import Manifest, Version, VersionInfo
 from jupyter_mvc.widgets import curves_data
-from jupyter_mvc.widgets.timeline_data import (
-    age, layout, lower_is_better, page_of, rows_html, timeline_state, topo_order,
-)
+from jupyter_mvc.widgets.timeline_data import age, lower_is_better, page_of, rows_html, timeline_state
 
 
 def v(sha: str, *parents: str, t: int = 1000, **kw) -> VersionInfo:
