@@ -7,6 +7,7 @@ to a file (+ fsync, so they are as durable as a commit), loading those back, and
 """
 from __future__ import annotations
 
+import mmap
 import os
 import pickle
 from pathlib import Path
@@ -68,6 +69,12 @@ def run(model: Model, work: Path, repeats: int, git_repeats: int, cold: bool) ->
     target = memoryview(np.empty(model.nbytes, dtype=np.uint8)).cast("B")
     if cold:
         out["floor.read_cold"] = measure(lambda: _read_into(raw, target), repeats, setup=drop_page_cache)
+    # A checkout must also fault in new memory for what it loads (0.3 s per GiB here):
+    # the same read into a fresh buffer each time is the floor for that.
+    fresh = lambda: _read_into(raw, memoryview(mmap.mmap(-1, model.nbytes)))  # noqa: E731
+    if cold:
+        out["floor.read_cold_fresh_memory"] = measure(fresh, repeats, setup=drop_page_cache)
+    out["floor.read_warm_fresh_memory"] = measure(fresh, repeats)
     out["floor.read_warm"] = measure(lambda: _read_into(raw, target), repeats, setup=lambda: _read_into(raw, target))
     del target
     out["floor.blake3_1thread"] = measure(lambda: [blake3.blake3(b).digest() for b in buffers], repeats)

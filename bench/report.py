@@ -14,6 +14,8 @@ RATIOS = [
     ("recommit_1% / write+fsync", "ours.recommit_edit_1pct", "floor.write_fsync"),
     ("checkout_cold / read_cold", "ours.checkout_cold", "floor.read_cold"),
     ("checkout_warm / read_warm", "ours.checkout_warm", "floor.read_warm"),
+    ("checkout_cold / cold read into new memory", "ours.checkout_cold", "floor.read_cold_fresh_memory"),
+    ("checkout_warm / warm read into new memory", "ours.checkout_warm", "floor.read_warm_fresh_memory"),
     ("checkout_cold / torch.load cold", "ours.checkout_cold", "alt.torch_load_cold"),
     ("checkout_cold / pickle.load cold", "ours.checkout_cold", "alt.pickle_load_cold"),
     ("checkout_warm / torch.load warm", "ours.checkout_warm", "alt.torch_load_warm"),

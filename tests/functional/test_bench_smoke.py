@@ -15,16 +15,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 TIMED = [
-    "floor.write_fsync", "floor.read_warm", "floor.blake3_1thread", "floor.blake3_threads",
+    "floor.write_fsync", "floor.read_warm", "floor.read_warm_fresh_memory", "floor.blake3_1thread", "floor.blake3_threads",
     "alt.pickle_dump", "alt.pickle_load_warm", "alt.git_add_commit",
     "ours.commit_first", "ours.recommit_unchanged", "ours.recommit_edit_1pct", "ours.checkout_warm",
     "notebook.commit_first", "notebook.commit_changed_contiguous", "notebook.commit_changed_scattered",
     "notebook.checkout_warm", "history.log", "startup.ipython_shell", "startup.import_jupyter_mvc",
 ]
-COLD = ["floor.read_cold", "alt.pickle_load_cold", "ours.checkout_cold", "notebook.checkout_cold"]
+COLD = ["floor.read_cold", "floor.read_cold_fresh_memory", "alt.pickle_load_cold", "ours.checkout_cold", "notebook.checkout_cold"]
 TORCH = ["alt.torch_save", "alt.torch_load_warm"]
 # Skippable only while the magics (written in parallel) do not import yet.
-NEEDS_MAGICS = ["history.mv_log", "startup.load_ext"]
+NEEDS_MAGICS = ["history.mv_log", "history.mv_log_all", "startup.load_ext"]
 
 
 @pytest.fixture(scope="module")
@@ -76,6 +76,8 @@ def test_bytes_and_memory_are_measured(smoke):
     assert m["notebook.commit_first"]["bytes_added"] > 0
     assert m["alt.git_add_commit"]["bytes_added"] > 0
     assert m["history.log"]["versions"] == smoke["config"]["versions"]
+    if "output_lines" in m["history.mv_log_all"]:  # one line per version, at least
+        assert m["history.mv_log_all"]["output_lines"] >= smoke["config"]["versions"]
     assert m["ours.checkout_warm"]["failed"] == 0 and m["notebook.checkout_warm"]["failed"] == 0
     if Path("/proc/self/clear_refs").exists():
         for name in ("ours.commit_first", "ours.checkout_warm"):
