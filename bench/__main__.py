@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mv-log-args", default="", help="arguments for the %%mv_log measurement")
     args = parser.parse_args(argv)
 
+    if args.work_dir is not None and not args.work_dir.is_dir():
+        parser.error(f"--work-dir {args.work_dir} is not a directory; create it or leave the option out")
     mode = "smoke" if args.smoke else "full"
     cfg = SIZES[mode]
     started = time.perf_counter()
