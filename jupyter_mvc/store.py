@@ -24,7 +24,7 @@ import blake3
 from .errors import CorruptObjectError, InvalidObjectIdError
 from .objects import Stream
 
-DEFAULT_CHUNK_SIZE = 4 << 20  # 4 MiB: 1 % edits of 1 GiB add ~12 MiB; 256 files per GiB
+DEFAULT_CHUNK_SIZE = 2 << 20  # 2 MiB: a 1 % edit of 1 GiB adds ~12 MiB (4 MiB: up to 16); 512 files per GiB
 _OID = re.compile(r"\A[0-9a-f]{64}\Z")
 _WORKERS = max(2, min(8, os.cpu_count() or 2))
 _MMAP_ABOVE = 1 << 20
