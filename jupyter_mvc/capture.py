@@ -13,18 +13,14 @@ import types
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
+from .secrets import looks_like_credential
+
 # Names that usually hold credentials. Matched on word parts, so `tokenizer` and
 # `n_tokens` stay in while `api_token`, `hf_token` and `DB_PASSWORD` are left out.
 _SECRET_NAME = re.compile(
     r"(?:^|_)(?:token|access_token|password|passwd|pwd|secret|secrets|api_?key|apikey|"
     r"credentials?|private_?key|auth|access_?key|secret_?key|session_?key|bearer|cookie)(?:_|$)",
     re.IGNORECASE,
-)
-# Values that look like well-known credential formats, whatever the variable is called.
-_SECRET_VALUE = re.compile(
-    r"\A(?:sk-[A-Za-z0-9_-]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}|"
-    r"AKIA[0-9A-Z]{16}|xox[abpr]-[A-Za-z0-9-]{10,}|hf_[A-Za-z0-9]{20,}|"
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----)"
 )
 # The interactive shell's own names, never user state.
 _SHELL_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython", "open"})
@@ -39,7 +35,7 @@ def looks_secret(name: str, value: Any = None) -> bool:
     """True when the variable name (or a string value) looks like a credential."""
     if _SECRET_NAME.search(name):
         return True
-    return isinstance(value, str) and bool(_SECRET_VALUE.match(value.strip()))
+    return isinstance(value, str) and looks_like_credential(value)
 
 
 def worth_versioning(name: str, value: Any) -> bool:

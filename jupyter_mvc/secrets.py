@@ -71,6 +71,12 @@ def _scan_notebook(data: bytes, name: str) -> list[Finding]:
     return found
 
 
+def looks_like_credential(text: str) -> bool:
+    """Whether `text` holds any of the credential formats above."""
+    data = text.encode("utf-8", "replace")
+    return any(rx.search(data) for rx in PATTERNS.values())
+
+
 def scan_files(files: Mapping[str, bytes]) -> list[Finding]:
     found = []
     for name, data in files.items():
