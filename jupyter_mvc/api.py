@@ -7,15 +7,37 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import threading
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, MutableMapping
+from typing import Any, Callable, Iterable, Mapping, MutableMapping
 
 from .errors import InvalidNameError
 from .objects import VersionDiff, VersionInfo, Version
 from .repo import CheckoutResult, Repo
 
 PathLike = str | os.PathLike
+
+
+# -- change notification: faces that show history (widgets) subscribe; api stays below them
+_listeners: list[Callable[[], object]] = []
+
+
+def on_change(callback: Callable[[], object]) -> None:
+    """Call `callback()` after every commit, checkout, branch or tag made through this API
+    in this process (the widgets use it to refresh)."""
+    if callback not in _listeners:
+        _listeners.append(callback)
+
+
+def notify_change() -> None:
+    """Tell subscribers that history or HEAD changed. A failing subscriber never fails the
+    operation that already succeeded."""
+    for callback in list(_listeners):
+        try:
+            callback()
+        except Exception as exc:  # noqa: BLE001 - e.g. a widget whose front-end is gone
+            print(f"jupyter_mvc: a history view could not refresh: {exc}", file=sys.stderr)
 
 
 def open_repo(path: PathLike = ".", create: bool = True) -> Repo:
@@ -34,6 +56,7 @@ def commit(objects: Mapping[str, Any], message: str, *, path: PathLike = ".",
     info = open_repo(path).commit(objects, message, metrics=merged, params=params, files=files,
                                   env=env, allow_secrets=allow_secrets)
     clear_metrics()
+    notify_change()
     return info
 
 
@@ -58,6 +81,8 @@ def checkout(rev: str = "HEAD", names: Iterable[str] | None = None, *, path: Pat
                                                     trust=trust, allow=allow)
     if namespace is not None:
         namespace.update(result.objects)
+    if result.moved_head:
+        notify_change()
     return result
 
 

@@ -10,7 +10,6 @@ import dataclasses
 from contextlib import closing
 import os
 import shutil
-import sys
 import time
 from typing import Any, Iterable, Mapping
 
@@ -128,7 +127,6 @@ class Operations:
             lines.append("Not captured: " + "; ".join(news))
             self.state.said.update(news)
         lines.extend(notes)
-        _refresh_widgets()
         return {"id": info.id, "short_id": info.short_id, "branch": branch,
                 "variables": list(objects), "skipped": skipped, "secrets": secrets,
                 "not_captured": missing, "metrics": dict(info.metrics), "message": "\n".join(lines)}
@@ -217,7 +215,6 @@ class Operations:
             lines.append(f"Not restored: {n}: {exc}")
         if nb_path:
             lines.append(self._restore_notebook(target.info.id, nb_path))
-        _refresh_widgets()
         return {"id": info.id, "short_id": info.short_id, "restored": restored,
                 "left_alone": left_alone, "failed": {k: str(v) for k, v in result.failed.items()},
                 "branch": result.branch, "message": "\n".join(lines)}
@@ -297,7 +294,7 @@ class Operations:
                 sha = repo.delete_branch(name, force=force)
                 return {"message": f"Deleted branch {name} (was {sha[:8]})."}
             sha = repo.create_branch(name, rev)
-            _refresh_widgets()
+            api.notify_change()
             return {"message": f"Created branch {name} at {sha[:8]}. Switch to it with %mv_checkout {name}."}
 
     def tag(self, name: str | None = None, rev: str = "HEAD", delete: bool = False) -> dict:
@@ -309,7 +306,7 @@ class Operations:
             if delete:
                 return {"message": f"Deleted tag {name} (was {repo.delete_tag(name)[:8]})."}
             sha = repo.create_tag(name, rev)
-            _refresh_widgets()
+            api.notify_change()
             return {"message": f"Tagged {sha[:8]} as {name}."}
 
     def checkout_message(self, rev: str) -> str:
@@ -318,17 +315,6 @@ class Operations:
             return self.checkout(rev)["message"]
         except (UsageError, MvcError) as exc:
             return f"Not checked out: {exc}"
-
-
-def _refresh_widgets() -> None:
-    """Open timeline/curves widgets re-read history; only if widgets were ever imported
-    here (a terminal never loads ipywidgets for this)."""
-    widgets = sys.modules.get("jupyter_mvc.widgets")
-    if widgets is not None:
-        try:
-            widgets.refresh_all()
-        except Exception as exc:  # a broken widget must not fail a commit that succeeded
-            print(f"jupyter_mvc: could not refresh widgets: {exc}", file=sys.stderr)
 
 
 # -- text helpers (private) ---------------------------------------------------------------

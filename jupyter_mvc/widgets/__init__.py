@@ -1,8 +1,9 @@
 """Notebook widgets: the version timeline and loss curves. ipywidgets and anywidget are
 imported here and nowhere else; `import jupyter_mvc` never loads this package.
 
-Call `refresh_all()` after anything that changes history from this kernel (commit,
-checkout, branch, tag) so open timelines and curves show it.
+Open timelines and curves refresh by themselves after commits and checkouts made through
+`jupyter_mvc.api` (and so the magics), which notifies `refresh_all()`; call it after
+changing history some other way (e.g. `Repo` directly).
 """
 from __future__ import annotations
 

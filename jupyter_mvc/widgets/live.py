@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import weakref
 
+from .. import api
+
 _live: "weakref.WeakSet" = weakref.WeakSet()
 
 
@@ -29,3 +31,6 @@ def refresh_all() -> int:
             continue
         count += 1
     return count
+
+
+api.on_change(refresh_all)  # commits and checkouts through the API (and so the magics) refresh

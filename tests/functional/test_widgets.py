@@ -131,6 +131,19 @@ def test_widgets_follow_commits_made_in_the_same_kernel(repo, history):
     assert refresh_all() == alive - 2  # closed widgets are dropped
 
 
+def test_widgets_refresh_by_themselves_after_api_commits_and_checkouts(repo, history):
+    import numpy as np
+
+    import jupyter_mvc
+
+    t = timeline_widget(repo)
+    info = jupyter_mvc.commit({"w": np.zeros(3)}, "through the api", path=repo.root)
+    assert info.id in rows_by_id(t)  # no explicit refresh_all()
+    jupyter_mvc.checkout(history["d"], path=repo.root)
+    assert rows_by_id(t)[history["d"]]["head"]  # the HEAD mark moved
+    t.close()
+
+
 def test_curves_overlay_the_chosen_metric_and_mark_the_best(repo, history):
     c = curves_widget(repo, ["HEAD~1", "main", "l2"], metric="loss")
     lines = c.figure.axes[0].get_lines()
