@@ -53,8 +53,9 @@ def commit(objects: Mapping[str, Any], message: str, *, path: PathLike = ".",
     """Snapshot `objects` (name -> object). Metrics logged with `log_metric` since the last
     commit are included (explicit `metrics` win) and then cleared."""
     merged = {**pending_metrics(), **(metrics or {})}
-    info = open_repo(path).commit(objects, message, metrics=merged, params=params, files=files,
-                                  env=env, allow_secrets=allow_secrets)
+    with open_repo(path) as repo:
+        info = repo.commit(objects, message, metrics=merged, params=params, files=files,
+                           env=env, allow_secrets=allow_secrets)
     clear_metrics()
     notify_change()
     return info
@@ -62,23 +63,26 @@ def commit(objects: Mapping[str, Any], message: str, *, path: PathLike = ".",
 
 def log(rev: str | None = None, *, path: PathLike = ".", limit: int | None = None,
         all: bool = False) -> list[VersionInfo]:
-    return open_repo(path, create=False).log(rev, limit=limit, all=all)
+    with open_repo(path, create=False) as repo:
+        return repo.log(rev, limit=limit, all=all)
 
 
 def show(rev: str = "HEAD", *, path: PathLike = ".") -> Version:
-    return open_repo(path, create=False).show(rev)
+    with open_repo(path, create=False) as repo:
+        return repo.show(rev)
 
 
 def diff(old: str, new: str = "HEAD", *, path: PathLike = ".") -> VersionDiff:
-    return open_repo(path, create=False).diff(old, new)
+    with open_repo(path, create=False) as repo:
+        return repo.diff(old, new)
 
 
 def checkout(rev: str = "HEAD", names: Iterable[str] | None = None, *, path: PathLike = ".",
              namespace: MutableMapping[str, Any] | None = None, new_branch: str | None = None,
              trust: bool = False, allow: Iterable[str] = ()) -> CheckoutResult:
     """Load a version's variables; with `namespace`, also assign them into it."""
-    result = open_repo(path, create=False).checkout(rev, names, new_branch=new_branch,
-                                                    trust=trust, allow=allow)
+    with open_repo(path, create=False) as repo:
+        result = repo.checkout(rev, names, new_branch=new_branch, trust=trust, allow=allow)
     if namespace is not None:
         namespace.update(result.objects)
     if result.moved_head:
@@ -90,7 +94,8 @@ def load(rev: str, name: str, *, path: PathLike = ".", trust: bool = False,
          allow: Iterable[str] = ()) -> Any:
     """One variable of one version, e.g. `load("prod", "model")` in a serving process.
     Untrusted code never runs: only allow-listed classes load unless `trust=True`."""
-    return open_repo(path, create=False).load(rev, name, trust=trust, allow=allow)
+    with open_repo(path, create=False) as repo:
+        return repo.load(rev, name, trust=trust, allow=allow)
 
 
 @dataclass(frozen=True)
@@ -108,23 +113,23 @@ def status(namespace: Mapping[str, Any], names: Iterable[str] | None = None, *,
     """Compare variables in `namespace` with the checked-out version (or `rev`, e.g. the
     version one kernel last committed) by content id (pickles out-of-band and hashes;
     writes nothing). `names`: the candidates for `new`."""
-    repo = open_repo(path, create=False)
-    head = repo.head() if rev is None else repo.resolve(rev)
-    if head is None:
-        candidates = tuple(sorted(names or ()))
-        return Status(None, repo.current_branch(), (), (), candidates, ())
-    entries = repo.manifest(head).variables
-    changed, unchanged, missing = [], [], []
-    for name, entry in entries.items():
-        if name not in namespace:
-            missing.append(name)
-        elif repo.fingerprint(namespace[name], name) == entry.content_id:
-            unchanged.append(name)
-        else:
-            changed.append(name)
-    new = sorted(n for n in (names or ()) if n not in entries and n in namespace)
-    return Status(repo.info(head), repo.current_branch(), tuple(changed), tuple(unchanged),
-                  tuple(new), tuple(missing))
+    with open_repo(path, create=False) as repo:
+        head = repo.head() if rev is None else repo.resolve(rev)
+        if head is None:
+            candidates = tuple(sorted(names or ()))
+            return Status(None, repo.current_branch(), (), (), candidates, ())
+        entries = repo.manifest(head).variables
+        changed, unchanged, missing = [], [], []
+        for name, entry in entries.items():
+            if name not in namespace:
+                missing.append(name)
+            elif repo.fingerprint(namespace[name], name) == entry.content_id:
+                unchanged.append(name)
+            else:
+                changed.append(name)
+        new = sorted(n for n in (names or ()) if n not in entries and n in namespace)
+        return Status(repo.info(head), repo.current_branch(), tuple(changed), tuple(unchanged),
+                      tuple(new), tuple(missing))
 
 
 # -- metrics logged during training, picked up by the next commit ---------------------------

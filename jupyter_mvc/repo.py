@@ -75,7 +75,14 @@ class Repo:
         return self.git.work_tree or self.git.git_dir
 
     def close(self) -> None:
+        self.store.close()
         self.git.close()
+
+    def __enter__(self) -> "Repo":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
     # -- HEAD, branches, tags ----------------------------------------------------------------
     def current_branch(self) -> str | None:

@@ -60,6 +60,11 @@ class ObjectStore:
         self.chunk_size = chunk_size
         self._pool = None
 
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
+
     # -- paths -------------------------------------------------------------------------
     def path(self, oid: str) -> Path:
         validate_oid(oid)
