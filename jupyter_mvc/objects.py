@@ -5,8 +5,10 @@ The JSON forms are the on-disk manifest format; `SCHEMA` versions it.
 """
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 SCHEMA = 1
 
@@ -218,3 +220,22 @@ def summary_line(summary: dict[str, Any]) -> str:
         if key in summary:
             parts.append(f"{key}={summary[key]}")
     return " ".join(parts)
+
+
+def jsonable(value: Any) -> Any:
+    """A JSON-safe copy: dataclasses unfold, tuples and sets become lists, NaN/inf (invalid
+    JSON) become null, numpy/torch scalars their Python value, anything else its repr."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [jsonable(v) for v in value]
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "size", None) == 1:
+        return jsonable(item())  # numpy / torch scalars
+    return repr(value)

@@ -11,7 +11,6 @@ Layout inside the user's git dir:
 from __future__ import annotations
 
 import json
-import math
 import os
 import random
 import re
@@ -29,7 +28,7 @@ from .errors import (
 from .gitrepo import GitRepo
 from .objects import (
     FsckReport, GcReport, Manifest, Problem, Stream, VariableChange, VariableEntry, Version,
-    VersionDiff, VersionInfo,
+    VersionDiff, VersionInfo, jsonable,
 )
 from .store import ObjectStore, digest, validate_oid
 
@@ -224,7 +223,7 @@ class Repo:
         blobs = {
             "manifest.json": _json_bytes(manifest.to_json()),
             "metrics.json": _json_bytes(metrics_json),
-            "params.json": _json_bytes(_jsonable(dict(params or {}))),
+            "params.json": _json_bytes(jsonable(dict(params or {}))),
             "env.json": _json_bytes(dict(env) if env is not None else environment.capture(self.git.user_head())),
         }
         blobs.update(extra_bytes)
@@ -558,21 +557,6 @@ def _json_bytes(obj: Any) -> bytes:
     return (json.dumps(obj, indent=1, sort_keys=True, allow_nan=False) + "\n").encode()
 
 
-def _jsonable(value: Any) -> Any:
-    """Params as JSON: numbers, strings, bools, None, lists and dicts; anything else by repr."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if value is None or isinstance(value, (str, bool, int)):
-        return value
-    if hasattr(value, "item") and callable(value.item) and getattr(value, "size", 2) == 1:
-        return _jsonable(value.item())  # numpy / torch scalars
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return repr(value)
-
-
 def normalize_metrics(metrics: Mapping) -> dict:
     """{"scalars": {name: value}, "series": {name: [[step, value], ...]}} from a mapping of
     name -> number, list of numbers (steps 0..n-1), or list of (step, value) pairs."""
@@ -592,7 +576,7 @@ def normalize_metrics(metrics: Mapping) -> dict:
 
 
 def _number(name, value) -> float | int | None:
-    v = _jsonable(value)
+    v = jsonable(value)
     if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
         raise InvalidNameError("metric", str(name), f"its value {value!r} is not a number",
                                "Metrics are numbers or lists of numbers; put other values in params.")

@@ -2,7 +2,6 @@
 leaks in, and gets real temporary Git repositories."""
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 

@@ -7,12 +7,12 @@ Reply    {"id": n, "ok": true, "result": {...}}  or  {"id": n, "ok": false, "err
 """
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from IPython.core.error import UsageError
 
 from ..errors import MvcError
+from ..objects import jsonable
 
 TARGET = "jupyter_mvc"
 _RESULT_KEYS = ("id", "short_id", "branch", "variables", "restored", "skipped", "changed",
@@ -41,7 +41,7 @@ def handle(ops: Any, data: Any) -> dict:
     except (UsageError, MvcError, ValueError, TypeError) as exc:
         return {"id": request_id, "ok": False, "error": type(exc).__name__, "message": str(exc)}
     return {"id": request_id, "ok": True,
-            "result": {k: _plain(v) for k, v in result.items() if k in _RESULT_KEYS}}
+            "result": {k: jsonable(v) for k, v in result.items() if k in _RESULT_KEYS}}
 
 
 def _dispatch(ops: Any, data: Any) -> dict:
@@ -65,16 +65,3 @@ def _text(data: dict, key: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"the {key!r} field must be a non-empty string.")
     return value
-
-
-def _plain(value: Any) -> Any:
-    """JSON-safe copy: tuples/sets become lists, unknown objects their str()."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if value is None or isinstance(value, (str, bool, int)):
-        return value
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [_plain(v) for v in value]
-    return str(value)

@@ -300,7 +300,7 @@ def test_two_processes_committing_at_once_lose_nothing(repo):
 
 
 def test_trust_allow_list_per_repository(repo):
-    import fractions  # on the list; use a class that is not: argparse.Namespace
+    # argparse.Namespace is not on the safe-load list
     import argparse
 
     repo.commit({"ns": argparse.Namespace(a=1)}, "ns")
