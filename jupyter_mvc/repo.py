@@ -53,6 +53,7 @@ class CheckoutResult:
     failed: dict[str, MvcError] = field(default_factory=dict)
     branch: str | None = None  # the branch HEAD now follows (None: detached or not moved)
     moved_head: bool = False
+    left_behind: str | None = None  # a detached version no ref reaches any more (gc will take it)
 
 
 class Repo:
@@ -393,6 +394,8 @@ class Repo:
                 result.failed[name] = exc
         if move_head is None:
             move_head = names is None
+        if new_branch or move_head:
+            result.left_behind = self._detached_only(exclude=sha)
         if new_branch:
             self.create_branch(new_branch, sha)
             self.switch_branch(new_branch)
@@ -405,7 +408,19 @@ class Repo:
             elif sha != self.head():  # like `git checkout HEAD`: staying put never detaches
                 self.git.update_ref(HEAD_REF, sha, self.head(), f"checkout: {rev}")
                 result.moved_head = True
+        if not result.moved_head:
+            result.left_behind = None
         return result
+
+    def _detached_only(self, exclude: str) -> str | None:
+        """The detached HEAD's version if no branch or tag reaches it (moving HEAD away
+        would leave it for gc), else None."""
+        if self.git.symbolic_ref(HEAD_REF) is not None:
+            return None
+        head = self.head()
+        if head is None or head == exclude:
+            return None
+        return None if self._reachable_from_others(head, HEAD_REF) else head
 
     # -- diff --------------------------------------------------------------------------------
     def diff(self, old: str, new: str = "HEAD", *, trust: bool = False, allow: Iterable[str] = ()) -> VersionDiff:

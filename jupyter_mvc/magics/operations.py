@@ -213,6 +213,10 @@ class Operations:
                          + "): " + _names(left_alone))
         for n, exc in result.failed.items():
             lines.append(f"Not restored: {n}: {exc}")
+        if result.left_behind:
+            lines.append(f"Warning: left version {result.left_behind[:8]} behind: no branch or tag "
+                         f"reaches it, so `mvc gc` will remove it. To keep it: "
+                         f"%mv_branch NAME {result.left_behind[:8]}")
         if nb_path:
             lines.append(self._restore_notebook(target.info.id, nb_path))
         return {"id": info.id, "short_id": info.short_id, "restored": restored,

@@ -367,3 +367,17 @@ def test_commit_refuses_a_credential_typed_in_a_cell_until_confirmed(shell):
     assert "--allow-secrets" in str(err)
     out = shell('%mv_commit weights -m "confirmed" --allow-secrets')
     assert "Committed" in out
+
+
+def test_leaving_a_detached_version_behind_is_announced(shell):
+    shell("a = 1")
+    shell('%mv_commit a -m "one"')
+    shell("a = 2")
+    shell('%mv_commit a -m "two"')
+    shell("%mv_checkout HEAD~1")
+    shell("a = 3")
+    out = shell('%mv_commit a -m "detached work"')
+    assert "detached HEAD" in out
+    out = shell("%mv_checkout main")
+    assert "left version" in out and "%mv_branch NAME" in out
+    assert shell.ns["a"] == 2

@@ -110,8 +110,10 @@ def test_checkout_detached_then_commit_and_new_branch(repo):
     assert repo.head() == v3 and repo.branches()["main"] == v2
     r = repo.checkout("main")
     assert r.branch == "main" and repo.current_branch() == "main"
+    assert r.left_behind == v3  # the detached commit is on no branch: say so
     r = repo.checkout(v3, new_branch="rescued")
     assert repo.current_branch() == "rescued" and repo.branches()["rescued"] == v3
+    assert r.left_behind is None
     partial = repo.checkout("main", ["x"])
     assert not partial.moved_head and repo.current_branch() == "rescued"
     same = repo.checkout("HEAD")
