@@ -179,6 +179,8 @@ class ObjectStore:
         depth = self.depth(base)
         if depth is None or depth >= MAX_DELTA_DEPTH:
             return None
+        if depth == 0 and not self._sample_promising(part, base):
+            return None  # judged from a few KiB of the base before reading all of it
         buf = bytearray(len(part))
         try:
             self.read_into(base, memoryview(buf))
@@ -193,6 +195,25 @@ class ObjectStore:
                 except OSError:
                     pass
         return delta
+
+    def _sample_promising(self, part: memoryview, base: str) -> bool:
+        ranges = deltas_store.sample_ranges(len(part))
+        if not ranges:
+            return True
+        try:
+            fd = os.open(self.path(base), os.O_RDONLY)
+        except FileNotFoundError:
+            return True  # the full read will tell
+        try:
+            sample = b"".join(os.pread(fd, n, off) for off, n in ranges)
+        finally:
+            os.close(fd)
+        mine = b"".join(part[off : off + n] for off, n in ranges)
+        if len(sample) != len(mine):
+            return True
+        xor = bytearray(mine)
+        deltas_store.xor_into(memoryview(xor), sample)
+        return deltas_store.promising(xor)
 
     def _write_file(self, oid: str, final: Path, data: memoryview) -> tuple[int, Path]:
         final.parent.mkdir(parents=True, exist_ok=True)
