@@ -133,3 +133,23 @@ def test_remove_and_iter_cover_deltas(store):
     assert store.remove([oid], older_than=float("inf")) == (1, size)
     assert not store.has(oid) and list(store.iter_oids()) == [base.chunks[0]]
     assert digest(old) == base.chunks[0]
+
+
+def test_truncated_delta_and_crafted_cycle_are_reported_not_looped(store):
+    old = np.random.default_rng(0).random(8192).tobytes()
+    base = store.put(old)
+    (stream,), _ = store.put_many([_scatter(old, 5, 1)], [base])
+    oid = stream.chunks[0]
+    path = store.delta_path(oid)
+    raw = path.read_bytes()
+    os.chmod(path, 0o644)
+    path.write_bytes(raw[:20])  # shorter than the header
+    assert "truncated" in store.verify(oid)
+    with pytest.raises(CorruptObjectError, match="truncated"):
+        store.read_stream(stream)
+    # A hostile store: a delta whose base is itself.
+    path.write_bytes(raw[:8] + bytes.fromhex(oid) + raw[40:])
+    assert deltas_store.parse_header(path.read_bytes())[0] == oid
+    with pytest.raises(CorruptObjectError, match="deeper than"):
+        store.read_stream(stream)
+    assert store.verify(oid) is not None
