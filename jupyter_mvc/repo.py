@@ -237,7 +237,10 @@ class Repo:
     def _store_variables(self, encoded: Mapping[str, codecs.Encoded]) -> Manifest:
         plans = {name: _layout(enc) for name, enc in encoded.items()}
         all_buffers = [buf for plan in plans.values() for buf in plan[0]]
-        streams, _written = self.store.put_many(all_buffers)
+        parent = self._parent_streams()
+        bases = [parent.get(name, ())[k] if k < len(parent.get(name, ())) else None
+                 for name, plan in plans.items() for k in range(len(plan[0]))]
+        streams, _written = self.store.put_many(all_buffers, bases)
         entries, i = {}, 0
         for name, enc in encoded.items():
             datas, locations = plans[name]
@@ -245,6 +248,18 @@ class Repo:
             i += len(datas)
             entries[name] = _entry(name, enc, mine[0], tuple(mine[1:]), locations)
         return Manifest(entries)
+
+    def _parent_streams(self) -> dict[str, tuple[Stream, ...]]:
+        """name -> [skeleton, streams...] of the current HEAD version: the bases that new
+        chunks may be stored as deltas against (none if there is no readable HEAD)."""
+        head = self.head()
+        if head is None:
+            return {}
+        try:
+            manifest = self.manifest(head)
+        except MvcError:
+            return {}
+        return {name: (e.skeleton, *e.streams) for name, e in manifest.variables.items()}
 
     def _advance_head(self, tree: str, message: str) -> str:
         """Commit `tree` on top of the current branch (or detached HEAD), retrying the
@@ -489,6 +504,13 @@ class Repo:
         for sha in self.versions():
             for entry in self.manifest(sha).variables.values():
                 reachable.update(entry.object_ids())
+        # A reachable delta needs its base, and that base's base, whatever refers to them.
+        frontier = list(reachable)
+        while frontier:
+            base = self.store.delta_base(frontier.pop())
+            if base is not None and base not in reachable:
+                reachable.add(base)
+                frontier.append(base)
         unreachable = [oid for oid in self.store.iter_oids() if oid not in reachable]
         removed, freed = self.store.remove(unreachable, cutoff)
         return GcReport(removed, freed, temp, len(reachable))

@@ -7,6 +7,12 @@ in-place edit store only the chunks that changed, and cost nothing to find.
 Writes are atomic (temp file, fsync, rename, fsync of the directory), so a crash leaves
 either a whole object or a stray temp file that `remove_stale_temp_files` cleans.
 Every read verifies the digest. An id is validated before it becomes a path.
+
+A chunk that differs from the same chunk of the parent version in scattered bytes may be
+kept instead as a *delta object* at `<root>/deltas/ab/cdef…` under the same id: the base's
+id plus zstd(new ^ base) (format in `deltas_store`). Ids and manifests do not change; a
+read rebuilds the chunk from its base and verifies the digest of the result. Chains are
+at most `MAX_DELTA_DEPTH` deep, so a read touches at most that many objects plus one.
 """
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ from typing import Iterable, Iterator, Sequence
 
 import blake3
 
+from . import deltas_store
 from .errors import CorruptObjectError, InvalidObjectIdError
 from .objects import Stream
 
@@ -28,6 +35,7 @@ DEFAULT_CHUNK_SIZE = 2 << 20  # 2 MiB: a 1 % edit of 1 GiB adds ~12 MiB (4 MiB: 
 _OID = re.compile(r"\A[0-9a-f]{64}\Z")
 _WORKERS = max(2, min(8, os.cpu_count() or 2))
 _MMAP_ABOVE = 1 << 20
+MAX_DELTA_DEPTH = 8  # a chunk whose base is this deep is stored full: reads stay bounded
 
 
 def digest(data) -> str:
@@ -56,6 +64,7 @@ class ObjectStore:
     def __init__(self, root: str | os.PathLike, chunk_size: int = DEFAULT_CHUNK_SIZE):
         self.root = Path(root)
         self.objects_dir = self.root / "objects"
+        self.deltas_dir = self.root / "deltas"
         self.tmp_dir = self.root / "tmp"
         self.chunk_size = chunk_size
         self._pool = None
@@ -70,8 +79,43 @@ class ObjectStore:
         validate_oid(oid)
         return self.objects_dir / oid[:2] / oid[2:]
 
+    def delta_path(self, oid: str) -> Path:
+        validate_oid(oid)
+        return self.deltas_dir / oid[:2] / oid[2:]
+
     def has(self, oid: str) -> bool:
-        return self.path(oid).exists()
+        return self.path(oid).exists() or self.delta_path(oid).exists()
+
+    def is_delta(self, oid: str) -> bool:
+        """True if the object is kept only as a delta."""
+        return not self.path(oid).exists() and self.delta_path(oid).exists()
+
+    def delta_base(self, oid: str) -> str | None:
+        """The base id of the object's delta, if one exists and its header reads."""
+        try:
+            with open(self.delta_path(oid), "rb") as f:
+                return deltas_store.parse_header(f.read(deltas_store.HEADER_SIZE))[0]
+        except (FileNotFoundError, deltas_store.DeltaFormatError):
+            return None
+
+    def depth(self, oid: str) -> int | None:
+        """0 for a full object, a delta's chain depth, None if absent or unreadable."""
+        if self.path(oid).exists():
+            return 0
+        try:
+            with open(self.delta_path(oid), "rb") as f:
+                return deltas_store.parse_header(f.read(deltas_store.HEADER_SIZE))[2]
+        except (FileNotFoundError, deltas_store.DeltaFormatError):
+            return None
+
+    def stored_size(self, oid: str) -> int:
+        """Bytes the object takes on disk (full or delta; 0 if absent)."""
+        for p in (self.path(oid), self.delta_path(oid)):
+            try:
+                return p.stat().st_size
+            except FileNotFoundError:
+                pass
+        return 0
 
     def _executor(self) -> ThreadPoolExecutor:
         # BLAKE3 and file I/O release the GIL, so threads overlap hashing with writing.
@@ -87,44 +131,102 @@ class ObjectStore:
         oids = list(self._executor().map(digest, parts)) if len(parts) > 1 else [digest(p) for p in parts]
         return Stream(len(view), tuple(oids), self.chunk_size)
 
-    def put_many(self, buffers: Sequence) -> tuple[list[Stream], int]:
+    def put_many(self, buffers: Sequence, bases: Sequence[Stream | None] | None = None) -> tuple[list[Stream], int]:
         """Store each buffer as a stream; returns the streams and the bytes newly written.
 
-        Chunks already present are not rewritten (that is the dedup). All chunks are
-        durable on disk before this returns, so a ref may then point at them.
+        Chunks already present are not rewritten (that is the dedup). `bases[i]`, if given,
+        is the same data's stream in the parent version: when it has the same size and
+        chunk size, a new chunk may be written as a delta against the chunk at the same
+        position. All chunks are durable on disk before this returns, so a ref may then
+        point at them.
         """
         views = [memoryview(b).cast("B") for b in buffers]
-        parts = [(i, part) for i, v in enumerate(views) for part in _chunks(v, self.chunk_size)]
+        bases = list(bases) if bases is not None else [None] * len(views)
+        if len(bases) != len(views):
+            raise ValueError(f"{len(bases)} bases for {len(views)} buffers")
+        parts = []
+        for i, v in enumerate(views):
+            base = bases[i]
+            usable = base is not None and base.size == len(v) and base.chunk_size == self.chunk_size
+            for j, part in enumerate(_chunks(v, self.chunk_size)):
+                parts.append((i, part, base.chunks[j] if usable else None))
         pool = self._executor()
         oids_flat = list(pool.map(lambda job: digest(job[1]), parts))
         unique = {}
-        for (_i, part), oid in zip(parts, oids_flat):
-            unique.setdefault(oid, part)  # identical chunks are written once
-        results = list(pool.map(lambda item: self._put_chunk(*item), unique.items()))
+        for (_i, part, base), oid in zip(parts, oids_flat):
+            unique.setdefault(oid, (part, base))  # identical chunks are written once
+        results = list(pool.map(lambda item: self._put_chunk(item[0], *item[1]), unique.items()))
         written = sum(n for n, _ in results)
         dirs = {d for n, d in results if n}
         for d in dirs:
             _fsync_dir(d)
-        if dirs:
-            _fsync_dir(self.objects_dir)
+        for top in {d.parent for d in dirs}:
+            _fsync_dir(top)
         oids: list[list[str]] = [[] for _ in views]
-        for (i, _part), oid in zip(parts, oids_flat):
+        for (i, _part, _base), oid in zip(parts, oids_flat):
             oids[i].append(oid)
         return [Stream(len(v), tuple(o), self.chunk_size) for v, o in zip(views, oids)], written
 
     def put(self, data) -> Stream:
         return self.put_many([data])[0][0]
 
-    def _put_chunk(self, oid: str, part: memoryview) -> tuple[int, Path | None]:
-        final = self.path(oid)
-        if final.exists():
+    def _put_chunk(self, oid: str, part: memoryview, base: str | None = None) -> tuple[int, Path | None]:
+        if self.has(oid):
             return 0, None
+        if base is not None and base != oid:
+            delta = self._try_delta(part, base)
+            if delta is not None:
+                return self._write_file(oid, self.delta_path(oid), memoryview(delta))
+        return self._write_file(oid, self.path(oid), part)
+
+    def _try_delta(self, part: memoryview, base: str) -> bytes | None:
+        """The delta object for `part` against `base`, or None to store `part` full."""
+        depth = self.depth(base)
+        if depth is None or depth >= MAX_DELTA_DEPTH:
+            return None
+        if depth == 0 and not self._sample_promising(part, base):
+            return None  # judged from a few KiB of the base before reading all of it
+        buf = bytearray(len(part))
+        try:
+            self.read_into(base, memoryview(buf))
+        except CorruptObjectError:
+            return None  # a damaged base: store the chunk whole rather than depend on it
+        delta = deltas_store.encode(part, buf, base, depth + 1)
+        if delta is not None:
+            # Refresh the base's age so a concurrent gc's grace period covers it too.
+            for p in (self.path(base), self.delta_path(base)):
+                try:
+                    os.utime(p)
+                except OSError:
+                    pass
+        return delta
+
+    def _sample_promising(self, part: memoryview, base: str) -> bool:
+        ranges = deltas_store.sample_ranges(len(part))
+        if not ranges:
+            return True
+        try:
+            fd = os.open(self.path(base), os.O_RDONLY)
+        except FileNotFoundError:
+            return True  # the full read will tell
+        try:
+            sample = b"".join(os.pread(fd, n, off) for off, n in ranges)
+        finally:
+            os.close(fd)
+        mine = b"".join(part[off : off + n] for off, n in ranges)
+        if len(sample) != len(mine):
+            return True
+        xor = bytearray(mine)
+        deltas_store.xor_into(memoryview(xor), sample)
+        return deltas_store.promising(xor)
+
+    def _write_file(self, oid: str, final: Path, data: memoryview) -> tuple[int, Path]:
         final.parent.mkdir(parents=True, exist_ok=True)
         self.tmp_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.tmp_dir / f"{oid[:16]}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
         try:
-            view = part
+            view = data
             while view:
                 n = os.write(fd, view)
                 view = view[n:]
@@ -135,22 +237,57 @@ class ObjectStore:
             raise
         os.close(fd)
         os.replace(tmp, final)  # same content under the same name: a race is harmless
-        return len(part), final.parent
+        return len(data), final.parent
 
     # -- reading -------------------------------------------------------------------------
     def read_into(self, oid: str, out: memoryview) -> None:
         """Fill `out` (exactly the object's size) with the object, verifying its digest."""
+        self._read(oid, out, MAX_DELTA_DEPTH, verify=True)
+
+    def _read(self, oid: str, out: memoryview, budget: int, verify: bool) -> None:
         path = self.path(oid)
         try:
             with open(path, "rb", buffering=0) as f:
                 n = f.readinto(out)
                 extra = f.read(1)
         except FileNotFoundError:
-            raise CorruptObjectError(oid, "missing from the object store") from None
+            self._read_delta(oid, out, budget, verify)
+            return
         if n != len(out) or extra:
             raise CorruptObjectError(oid, f"truncated or resized (expected {len(out)} bytes)")
-        if digest(out) != oid:
+        if verify and digest(out) != oid:
             raise CorruptObjectError(oid, "corrupt (its contents do not match its id)")
+
+    def _read_delta(self, oid: str, out: memoryview, budget: int, verify: bool) -> None:
+        """Rebuild a delta object: its base into `out`, then XOR the payload in place.
+        Bases are not verified one by one; the digest of the result covers the chain."""
+        try:
+            raw = self.delta_path(oid).read_bytes()
+        except FileNotFoundError:
+            raise CorruptObjectError(oid, "missing from the object store") from None
+        try:
+            base, size, _depth = deltas_store.parse_header(raw)
+            if size != len(out):
+                raise deltas_store.DeltaFormatError(f"truncated or resized (expected {len(out)} bytes, its delta says {size})")
+            if budget <= 0:
+                raise deltas_store.DeltaFormatError(f"corrupt (its delta chain is deeper than {MAX_DELTA_DEPTH})")
+            try:
+                self._read(base, out, budget - 1, verify=False)
+            except CorruptObjectError as exc:
+                raise deltas_store.DeltaFormatError(f"unreadable: its delta base {exc.oid[:16]}… is {exc.why}") from None
+            deltas_store.apply(raw, out)
+        except deltas_store.DeltaFormatError as exc:
+            raise CorruptObjectError(oid, str(exc)) from None
+        if verify and digest(out) != oid:
+            raise CorruptObjectError(oid, self._why_chain_broken(base, len(out)))
+
+    def _why_chain_broken(self, base: str, size: int) -> str:
+        """Which link of a chain that rebuilt the wrong bytes is damaged (the slow path)."""
+        try:
+            self.read_into(base, memoryview(bytearray(size)))
+        except CorruptObjectError as exc:
+            return f"unreadable: its delta base {exc.oid[:16]}… is {exc.why}"
+        return "corrupt (its delta does not rebuild its contents: the contents do not match its id)"
 
     def read_stream(self, stream: Stream, out: memoryview | None = None) -> bytearray | mmap.mmap | memoryview:
         """The stream's bytes in one writable buffer (allocated unless `out` is given)."""
@@ -168,28 +305,51 @@ class ObjectStore:
         return buf
 
     def verify(self, oid: str, size: int | None = None) -> str | None:
-        """None if the object is whole (and `size` bytes long, if given), else what is wrong."""
+        """None if the object is whole (and `size` bytes long, if given), else what is wrong.
+        A delta object is rebuilt through its chain and checked like a full one."""
         try:
             data = self.path(oid).read_bytes()
         except FileNotFoundError:
-            return "missing from the object store"
+            return self._verify_delta(oid, size)
         if size is not None and len(data) != size:
             return f"truncated or resized (expected {size} bytes, found {len(data)})"
         if digest(data) != oid:
             return "corrupt (its contents do not match its id)"
         return None
 
+    def _verify_delta(self, oid: str, size: int | None) -> str | None:
+        try:
+            with open(self.delta_path(oid), "rb") as f:
+                header = f.read(deltas_store.HEADER_SIZE)
+        except FileNotFoundError:
+            return "missing from the object store"
+        try:
+            _base, stored, _depth = deltas_store.parse_header(header)
+        except deltas_store.DeltaFormatError as exc:
+            return str(exc)
+        if size is not None and stored != size:
+            return f"truncated or resized (expected {size} bytes, its delta says {stored})"
+        try:
+            self.read_into(oid, memoryview(bytearray(stored)))
+        except CorruptObjectError as exc:
+            return exc.why
+        return None
+
     # -- housekeeping ----------------------------------------------------------------------
     def iter_oids(self) -> Iterator[str]:
-        if not self.objects_dir.is_dir():
-            return
-        for fan in sorted(self.objects_dir.iterdir()):
-            if len(fan.name) != 2 or not fan.is_dir():
+        """Every stored id, full or delta (each once)."""
+        seen: set[str] = set()
+        for top in (self.objects_dir, self.deltas_dir):
+            if not top.is_dir():
                 continue
-            for f in fan.iterdir():
-                oid = fan.name + f.name
-                if _OID.match(oid):
-                    yield oid
+            for fan in sorted(top.iterdir()):
+                if len(fan.name) != 2 or not fan.is_dir():
+                    continue
+                for f in fan.iterdir():
+                    oid = fan.name + f.name
+                    if _OID.match(oid) and oid not in seen:
+                        seen.add(oid)
+                        yield oid
 
     def remove(self, oids: Iterable[str], older_than: float) -> tuple[int, int]:
         """Delete the given objects if last modified before `older_than` (epoch seconds).
@@ -199,15 +359,17 @@ class ObjectStore:
         """
         count = freed = 0
         for oid in oids:
-            p = self.path(oid)
-            try:
-                st = p.stat()
-            except FileNotFoundError:
-                continue
-            if st.st_mtime < older_than:
-                p.unlink(missing_ok=True)
-                count += 1
-                freed += st.st_size
+            gone = False
+            for p in (self.path(oid), self.delta_path(oid)):
+                try:
+                    st = p.stat()
+                except FileNotFoundError:
+                    continue
+                if st.st_mtime < older_than:
+                    p.unlink(missing_ok=True)
+                    gone = True
+                    freed += st.st_size
+            count += gone
         return count, freed
 
     def remove_stale_temp_files(self, older_than: float) -> int:
