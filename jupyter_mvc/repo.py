@@ -238,8 +238,10 @@ class Repo:
         plans = {name: _layout(enc) for name, enc in encoded.items()}
         all_buffers = [buf for plan in plans.values() for buf in plan[0]]
         parent = self._parent_streams()
-        bases = [parent.get(name, ())[k] if k < len(parent.get(name, ())) else None
-                 for name, plan in plans.items() for k in range(len(plan[0]))]
+        bases: list[Stream | None] = []
+        for name, (datas, _locations) in plans.items():
+            old = parent.get(name, ())  # the same variable's streams, position by position
+            bases += [old[k] if k < len(old) else None for k in range(len(datas))]
         streams, _written = self.store.put_many(all_buffers, bases)
         entries, i = {}, 0
         for name, enc in encoded.items():
