@@ -68,12 +68,7 @@ def run_model(model: Model, work: Path, repeats: int, first_repeats: int, cold: 
         runs.append(run_once(op, after=after))
     out["ours.recommit_edit_1pct"] = summarize(runs, elements_changed=changed)
 
-    head = repo.head()
-    load = lambda: repo.checkout(head, move_head=False)  # noqa: E731
-    check = lambda result: {"failed": len(result.failed)}  # noqa: E731
-    if cold:
-        out["ours.checkout_cold"] = measure(load, repeats, setup=drop_page_cache, after=check)
-    out["ours.checkout_warm"] = measure(load, repeats, setup=load, after=check)
+    out.update(_checkouts(repo, "ours", repeats, cold))
     for key in ("ours.checkout_cold", "ours.checkout_warm"):
         if key in out:
             # the loaded model is the result, not overhead: report the extra beyond it
@@ -82,6 +77,18 @@ def run_model(model: Model, work: Path, repeats: int, first_repeats: int, cold: 
     out["ours.versions_bytes_total"] = {"bytes": stored_bytes(repo), "versions": len(repo.log())}
     repo.close()
     shutil.rmtree(work / "first")
+    return out
+
+
+def _checkouts(repo, prefix: str, repeats: int, cold: bool) -> dict[str, dict]:
+    """Checkout of HEAD into memory, cold (page cache dropped first) where allowed, and warm."""
+    head = repo.head()
+    load = lambda: repo.checkout(head, move_head=False)  # noqa: E731
+    check = lambda result: {"failed": len(result.failed)}  # noqa: E731
+    out = {}
+    if cold:
+        out[f"{prefix}.checkout_cold"] = measure(load, repeats, setup=drop_page_cache, after=check)
+    out[f"{prefix}.checkout_warm"] = measure(load, repeats, setup=load, after=check)
     return out
 
 
@@ -100,12 +107,7 @@ def run_notebook(array_bytes: int, trees: int, changes: int, work: Path, repeats
             runs.append(run_once(op, after=after))
         out[f"notebook.commit_changed_{'scattered' if scattered else 'contiguous'}"] = summarize(
             runs, values_changed=changes)
-    head = repo.head()
-    load = lambda: repo.checkout(head, move_head=False)  # noqa: E731
-    check = lambda result: {"failed": len(result.failed)}  # noqa: E731
-    if cold:
-        out["notebook.checkout_cold"] = measure(load, repeats, setup=drop_page_cache, after=check)
-    out["notebook.checkout_warm"] = measure(load, repeats, setup=load, after=check)
+    out.update(_checkouts(repo, "notebook", repeats, cold))
     out["notebook.state"] = {"array_bytes": state["data"].nbytes, "trees": trees}
     repo.close()
     shutil.rmtree(work / "notebook")
