@@ -32,11 +32,27 @@ class RevisionError(MvcError, LookupError):
 
 
 class InvalidNameError(MvcError, ValueError):
-    """A branch, tag or variable name that cannot be used."""
+    """A branch, tag, variable, file or metric *name* that cannot be used."""
 
     def __init__(self, kind: str, name: str, why: str, fix: str):
         self.kind, self.name, self.why = kind, name, why
         super().__init__(f"bad {kind} name {name!r}: {why}. {fix}")
+
+
+class InvalidValueError(MvcError, ValueError):
+    """A value that cannot be used: an empty commit message, a metric that is no number."""
+
+    def __init__(self, what: str, value: object, why: str, fix: str):
+        self.what, self.value, self.why = what, value, why
+        super().__init__(f"bad {what} {_short(value)}: {why}. {fix}")
+
+
+class RefDeleteRefusedError(MvcError, ValueError):
+    """Deleting a branch would lose versions or leave HEAD nowhere."""
+
+    def __init__(self, kind: str, name: str, why: str, fix: str):
+        self.kind, self.name, self.why = kind, name, why
+        super().__init__(f"cannot delete {kind} {name!r}: {why}. {fix}")
 
 
 class RefExistsError(MvcError, ValueError):
@@ -59,11 +75,61 @@ class VariableNotFoundError(MvcError, KeyError):
         return self.args[0]
 
 
+class FileNotInVersionError(MvcError, KeyError):
+    def __init__(self, name: str, version: str, available: list[str]):
+        self.name, self.version, self.available = name, version, available
+        have = ", ".join(sorted(available)) or "none"
+        super().__init__(f"version {version} has no file {name!r} (it has: {have}).")
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
 class NothingToCommitError(MvcError, ValueError):
-    def __init__(self):
+    def __init__(self, why: str = "no variables given", fix: str = "Pass a mapping of name -> object."):
+        self.why = why
+        super().__init__(f"nothing to commit: {why}. {fix}")
+
+
+class UnknownVariableError(MvcError, NameError):
+    """A name given to commit or status that the kernel's namespace does not hold."""
+
+    def __init__(self, name: str):
+        self.name = name
         super().__init__(
-            "nothing to commit: no variables given. Pass a mapping of name -> object."
+            f"no variable named {name!r} in the namespace. Check the spelling (%who lists "
+            "variables) or run the cell that defines it."
         )
+
+
+class DirtyCheckoutError(MvcError, RuntimeError):
+    """A checkout would overwrite variables whose current values are stored nowhere."""
+
+    def __init__(self, rev: str, names: list[str]):
+        self.rev, self.names = rev, list(names)
+        listed = ", ".join(self.names)
+        super().__init__(
+            f"checking out {rev} would overwrite {listed}, changed since the last commit. "
+            f"Commit first (%mv_commit {' '.join(self.names)} -m '...'), or add --force to "
+            "discard the changes."
+        )
+
+
+class NotebookRestoreError(MvcError, RuntimeError):
+    """`--notebook` was asked for but cannot be done (no notebook file in the version or
+    no notebook behind the kernel)."""
+
+    def __init__(self, why: str, fix: str):
+        self.why = why
+        super().__init__(f"cannot restore the notebook file: {why}. {fix}")
+
+
+class ExportError(MvcError, ValueError):
+    def __init__(self, name: str, target: str, why: str):
+        self.name, self.target, self.why = name, target, why
+        super().__init__(f"cannot export {name!r} to {target}: {why}. "
+                         "Use .pkl for arbitrary objects, .npy for one array, "
+                         ".safetensors for tensors or a dict/module of them.")
 
 
 class SerializationError(MvcError, TypeError):
@@ -160,3 +226,8 @@ class SecretsFoundError(MvcError, ValueError):
             "Remove it (use an environment variable instead) and commit again, or confirm "
             "that it is safe with allow_secrets=True (`%mv_commit --allow-secrets`)."
         )
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

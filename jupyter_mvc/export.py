@@ -15,8 +15,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .deltas import leaves
-from .errors import MvcError
+from .arraydiff import leaves
+from .atomic import write_atomic
+from .errors import ExportError
 
 _SAFETENSORS_DTYPES = {
     "float64": "F64", "float32": "F32", "float16": "F16", "bfloat16": "BF16",
@@ -24,14 +25,6 @@ _SAFETENSORS_DTYPES = {
     "uint16": "U16", "uint32": "U32", "uint64": "U64", "bool": "BOOL",
     "float8_e4m3fn": "F8_E4M3", "float8_e5m2": "F8_E5M2",
 }
-
-
-class ExportError(MvcError, ValueError):
-    def __init__(self, name: str, target: str, why: str):
-        self.name, self.target, self.why = name, target, why
-        super().__init__(f"cannot export {name!r} to {target}: {why}. "
-                         "Use .pkl for arbitrary objects, .npy for one array, "
-                         ".safetensors for tensors or a dict/module of them.")
 
 
 def export(obj: Any, name: str, path: str | os.PathLike) -> Path:
@@ -45,9 +38,7 @@ def export(obj: Any, name: str, path: str | os.PathLike) -> Path:
         data = pickle.dumps(obj, protocol=5)
     else:
         raise ExportError(name, str(path), f"unknown file type {suffix or '(none)'!r}")
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    write_atomic(path, data)
     return path
 
 
@@ -70,7 +61,7 @@ def _export_npy(obj: Any, name: str, path: Path) -> bytes:
 
 
 def _raw_leaves(obj: Any):
-    """Like deltas.leaves, but bfloat16/float8 tensors keep their raw bits (as uint8 views)."""
+    """Like arraydiff.leaves, but bfloat16/float8 tensors keep their raw bits (as uint8 views)."""
     torch = sys.modules.get("torch")
     if torch is not None and isinstance(obj, torch.nn.Module):
         obj = obj.state_dict()

@@ -6,7 +6,8 @@ and compares leaves of equal shape blockwise so a 1 GiB pair needs no 1 GiB temp
 from __future__ import annotations
 
 import sys
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .objects import TensorDelta
 

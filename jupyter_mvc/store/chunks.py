@@ -10,7 +10,7 @@ Every read verifies the digest. An id is validated before it becomes a path.
 
 A chunk that differs from the same chunk of the parent version in scattered bytes may be
 kept instead as a *delta object* at `<root>/deltas/ab/cdef…` under the same id: the base's
-id plus zstd(new ^ base) (format in `deltas_store`). Ids and manifests do not change; a
+id plus zstd(new ^ base) (format in `store/deltas.py`). Ids and manifests do not change; a
 read rebuilds the chunk from its base and verifies the digest of the result. Chains are
 at most `MAX_DELTA_DEPTH` deep, so a read touches at most that many objects plus one.
 """
@@ -19,17 +19,16 @@ from __future__ import annotations
 import mmap
 import os
 import re
-
-import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 
 import blake3
 
-from . import deltas_store
-from .errors import CorruptObjectError, InvalidObjectIdError
-from .objects import Stream
+from ..atomic import fsync_dir, write_atomic
+from ..errors import CorruptObjectError, InvalidObjectIdError
+from ..objects import Stream
+from . import deltas as deltas_format
 
 DEFAULT_CHUNK_SIZE = 2 << 20  # 2 MiB: a 1 % edit of 1 GiB adds ~12 MiB (4 MiB: up to 16); 512 files per GiB
 _OID = re.compile(r"\A[0-9a-f]{64}\Z")
@@ -67,7 +66,7 @@ class ObjectStore:
         self.deltas_dir = self.root / "deltas"
         self.tmp_dir = self.root / "tmp"
         self.chunk_size = chunk_size
-        self._pool = None
+        self._pool: ThreadPoolExecutor | None = None
 
     def close(self) -> None:
         if self._pool is not None:
@@ -94,13 +93,13 @@ class ObjectStore:
         """(base id, content size, chain depth) of the object's delta; FileNotFoundError
         if it has none, DeltaFormatError if the header is damaged."""
         with open(self.delta_path(oid), "rb") as f:
-            return deltas_store.parse_header(f.read(deltas_store.HEADER_SIZE))
+            return deltas_format.parse_header(f.read(deltas_format.HEADER_SIZE))
 
     def delta_base(self, oid: str) -> str | None:
         """The base id of the object's delta, if one exists and its header reads."""
         try:
             return self._delta_header(oid)[0]
-        except (FileNotFoundError, deltas_store.DeltaFormatError):
+        except (FileNotFoundError, deltas_format.DeltaFormatError):
             return None
 
     def depth(self, oid: str) -> int | None:
@@ -109,7 +108,7 @@ class ObjectStore:
             return 0
         try:
             return self._delta_header(oid)[2]
-        except (FileNotFoundError, deltas_store.DeltaFormatError):
+        except (FileNotFoundError, deltas_format.DeltaFormatError):
             return None
 
     def stored_size(self, oid: str) -> int:
@@ -148,24 +147,24 @@ class ObjectStore:
         bases = list(bases) if bases is not None else [None] * len(views)
         if len(bases) != len(views):
             raise ValueError(f"{len(bases)} bases for {len(views)} buffers")
-        parts = []
+        parts: list[tuple[int, memoryview, str | None]] = []
         for i, v in enumerate(views):
-            base = bases[i]
-            usable = base is not None and base.size == len(v) and base.chunk_size == self.chunk_size
+            stream = bases[i]
+            usable = stream is not None and stream.size == len(v) and stream.chunk_size == self.chunk_size
             for j, part in enumerate(_chunks(v, self.chunk_size)):
-                parts.append((i, part, base.chunks[j] if usable else None))
+                parts.append((i, part, stream.chunks[j] if usable and stream is not None else None))
         pool = self._executor()
         oids_flat = list(pool.map(lambda job: digest(job[1]), parts))
-        unique = {}
+        unique: dict[str, tuple[memoryview, str | None]] = {}
         for (_i, part, base), oid in zip(parts, oids_flat):
             unique.setdefault(oid, (part, base))  # identical chunks are written once
         results = list(pool.map(lambda item: self._put_chunk(item[0], *item[1]), unique.items()))
         written = sum(n for n, _ in results)
-        dirs = {d for n, d in results if n}
+        dirs = {d for n, d in results if n and d is not None}
         for d in dirs:
-            _fsync_dir(d)
+            fsync_dir(d)
         for top in {d.parent for d in dirs}:
-            _fsync_dir(top)
+            fsync_dir(top)
         oids: list[list[str]] = [[] for _ in views]
         for (i, _part, _base), oid in zip(parts, oids_flat):
             oids[i].append(oid)
@@ -195,7 +194,7 @@ class ObjectStore:
             self.read_into(base, memoryview(buf))
         except CorruptObjectError:
             return None  # a damaged base: store the chunk whole rather than depend on it
-        delta = deltas_store.encode(part, buf, base, depth + 1)
+        delta = deltas_format.encode(part, buf, base, depth + 1)
         if delta is not None:
             # Refresh the base's age so a concurrent gc's grace period covers it too.
             for p in (self.path(base), self.delta_path(base)):
@@ -206,7 +205,7 @@ class ObjectStore:
         return delta
 
     def _sample_promising(self, part: memoryview, base: str) -> bool:
-        ranges = deltas_store.sample_ranges(len(part))
+        ranges = deltas_format.sample_ranges(len(part))
         if not ranges:
             return True
         try:
@@ -221,27 +220,14 @@ class ObjectStore:
         if len(sample) != len(mine):
             return True
         xor = bytearray(mine)
-        deltas_store.xor_into(memoryview(xor), sample)
-        return deltas_store.promising(xor)
+        deltas_format.xor_into(memoryview(xor), sample)
+        return deltas_format.promising(xor)
 
     def _write_file(self, oid: str, final: Path, data: memoryview) -> tuple[int, Path]:
-        final.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.tmp_dir / f"{oid[:16]}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
-        try:
-            view = data
-            while view:
-                n = os.write(fd, view)
-                view = view[n:]
-            os.fsync(fd)
-        except BaseException:
-            os.close(fd)
-            tmp.unlink(missing_ok=True)
-            raise
-        os.close(fd)
-        os.replace(tmp, final)  # same content under the same name: a race is harmless
-        return len(data), final.parent
+        # Objects are read-only; the caller fsyncs each touched folder once per batch.
+        # Same content under the same name: a race between two writers is harmless.
+        n = write_atomic(final, data, tmp_dir=self.tmp_dir, mode=0o444, sync_dir=False)
+        return n, final.parent
 
     # -- reading -------------------------------------------------------------------------
     def read_into(self, oid: str, out: memoryview) -> None:
@@ -275,17 +261,17 @@ class ObjectStore:
         except FileNotFoundError:
             raise CorruptObjectError(oid, "missing from the object store") from None
         try:
-            base, size, _depth = deltas_store.parse_header(raw)
+            base, size, _depth = deltas_format.parse_header(raw)
             if size != len(out):
-                raise deltas_store.DeltaFormatError(f"truncated or resized (expected {len(out)} bytes, its delta says {size})")
+                raise deltas_format.DeltaFormatError(f"truncated or resized (expected {len(out)} bytes, its delta says {size})")
             if budget <= 0:
-                raise deltas_store.DeltaFormatError(f"corrupt (its delta chain is deeper than {MAX_DELTA_DEPTH})")
+                raise deltas_format.DeltaFormatError(f"corrupt (its delta chain is deeper than {MAX_DELTA_DEPTH})")
             try:
                 self._read(base, out, budget - 1, verify=False)
             except CorruptObjectError as exc:
-                raise deltas_store.DeltaFormatError(f"unreadable: its delta base {exc.oid[:16]}… is {exc.why}") from None
-            deltas_store.apply(raw, out)
-        except deltas_store.DeltaFormatError as exc:
+                raise deltas_format.DeltaFormatError(f"unreadable: its delta base {exc.oid[:16]}… is {exc.why}") from None
+            deltas_format.apply(raw, out)
+        except deltas_format.DeltaFormatError as exc:
             raise CorruptObjectError(oid, str(exc)) from None
         if verify and digest(out) != oid:
             raise CorruptObjectError(oid, self._why_chain_broken(base, len(out)))
@@ -334,7 +320,7 @@ class ObjectStore:
             return self._delta_header(oid)[1]
         except FileNotFoundError:
             raise CorruptObjectError(oid, "missing from the object store") from None
-        except deltas_store.DeltaFormatError as exc:
+        except deltas_format.DeltaFormatError as exc:
             raise CorruptObjectError(oid, str(exc)) from None
 
     # -- housekeeping ----------------------------------------------------------------------
@@ -386,13 +372,3 @@ class ObjectStore:
             except FileNotFoundError:
                 pass
         return n
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-

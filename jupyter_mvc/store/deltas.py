@@ -46,7 +46,7 @@ def encode(new: memoryview, base, base_oid: str, depth: int) -> bytes | None:
     ranges = sample_ranges(len(xor))
     if ranges and not promising(np.concatenate([xor[o : o + n] for o, n in ranges])):
         return None
-    payload = zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(xor)
+    payload = zstandard.ZstdCompressor(level=ZSTD_LEVEL).compress(xor.data)
     if HEADER_SIZE + len(payload) >= len(new) // 2:
         return None
     return _HEADER.pack(MAGIC, bytes.fromhex(base_oid), len(new), depth) + payload
