@@ -38,7 +38,7 @@ class GitRepo:
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
-    def discover(cls, path: str | os.PathLike, create: bool = False) -> tuple["GitRepo", bool]:
+    def discover(cls, path: str | os.PathLike, create: bool = False) -> tuple[GitRepo, bool]:
         """The repository holding `path`; with `create`, a new one at `path` (a folder,
         or the folder of a file) if there is none. Returns (repo, created)."""
         p = Path(path).resolve()

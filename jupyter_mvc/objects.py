@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 SCHEMA = 1
 
@@ -33,7 +34,7 @@ class Stream:
         return {"size": self.size, "chunk_size": self.chunk_size, "chunks": list(self.chunks)}
 
     @classmethod
-    def from_json(cls, d: dict) -> "Stream":
+    def from_json(cls, d: dict) -> Stream:
         size, chunk_size, chunks = int(d["size"]), int(d["chunk_size"]), tuple(d["chunks"])
         if size < 0 or chunk_size <= 0 or len(chunks) != -(-size // chunk_size):
             raise ValueError(f"a stream of {size} bytes cannot have {len(chunks)} chunks of {chunk_size}")
@@ -82,7 +83,7 @@ class VariableEntry:
         }
 
     @classmethod
-    def from_json(cls, d: dict) -> "VariableEntry":
+    def from_json(cls, d: dict) -> VariableEntry:
         return cls(
             name=str(d["name"]),
             type=str(d["type"]),
@@ -92,7 +93,7 @@ class VariableEntry:
             content_id=str(d["content_id"]),
             skeleton=Stream.from_json(d["skeleton"]),
             streams=tuple(Stream.from_json(s) for s in d.get("streams", [])),
-            buffers=tuple(tuple(int(x) for x in b) for b in d.get("buffers", [])),
+            buffers=tuple((int(b[0]), int(b[1]), int(b[2])) for b in d.get("buffers", [])),
         )
 
 
@@ -108,7 +109,7 @@ class Manifest:
         }
 
     @classmethod
-    def from_json(cls, d: dict) -> "Manifest":
+    def from_json(cls, d: dict) -> Manifest:
         entries = [VariableEntry.from_json(v) for v in d.get("variables", [])]
         return cls({e.name: e for e in entries}, int(d.get("schema", SCHEMA)))
 

@@ -1,0 +1,54 @@
+"""Integrity and housekeeping as functions over a `Repo`: `fsck` verifies every object
+every reachable version needs; `gc` removes what no version reaches."""
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from ..errors import MvcError
+from ..objects import FsckReport, GcReport, Problem
+
+if TYPE_CHECKING:
+    from .repository import Repo
+
+
+def fsck(repo: Repo) -> FsckReport:
+    """Verify every object every reachable version needs; report what each problem hurts."""
+    problems: list[Problem] = []
+    verdicts: dict[str, str | None] = {}
+    versions = repo.versions()
+    for sha in versions:
+        try:
+            manifest = repo.manifest(sha)
+        except MvcError as exc:
+            problems.append(Problem("manifest.json", str(exc), sha))
+            continue
+        for entry in manifest.variables.values():
+            for oid, size in entry.sized_chunks():
+                if oid not in verdicts:
+                    verdicts[oid] = repo.store.verify(oid, size)
+                why = verdicts[oid]
+                if why:
+                    problems.append(Problem(oid, why, sha, entry.name))
+    return FsckReport(len(versions), len(verdicts), tuple(problems))
+
+
+def gc(repo: Repo, grace_seconds: float = 3600.0) -> GcReport:
+    """Remove objects no version reaches and stale temp files, if older than the grace
+    period (which protects commits in flight in other processes)."""
+    cutoff = time.time() - grace_seconds
+    temp = repo.store.remove_stale_temp_files(cutoff)
+    reachable: set[str] = set()
+    for sha in repo.versions():
+        for entry in repo.manifest(sha).variables.values():
+            reachable.update(entry.object_ids())
+    # A reachable delta needs its base, and that base's base, whatever refers to them.
+    frontier = list(reachable)
+    while frontier:
+        base = repo.store.delta_base(frontier.pop())
+        if base is not None and base not in reachable:
+            reachable.add(base)
+            frontier.append(base)
+    unreachable = [oid for oid in repo.store.iter_oids() if oid not in reachable]
+    removed, freed = repo.store.remove(unreachable, cutoff)
+    return GcReport(removed, freed, temp, len(reachable))

@@ -1,0 +1,96 @@
+"""The metrics of a version: the `metrics.json` format, the headline numbers a log line
+shows, and the buffer that `log_metric` fills during training until the next commit.
+
+    {"scalars": {name: number}, "series": {name: [[step, value], ...]}}
+
+Non-finite values are stored as null (JSON has no NaN).
+"""
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from ..errors import InvalidNameError, InvalidValueError
+from ..objects import jsonable
+
+
+def normalize(metrics: Mapping) -> dict:
+    """The stored form, from a mapping of name -> number, list of numbers (steps 0..n-1),
+    or list of (step, value) pairs (or an already structured {"scalars", "series"})."""
+    scalars, series = {}, {}
+    for name, value in metrics.items():
+        if name == "scalars" and isinstance(value, Mapping):
+            scalars.update({str(k): _number(k, v) for k, v in value.items()})
+            continue
+        if name == "series" and isinstance(value, Mapping):
+            series.update({str(k): _series(k, v) for k, v in value.items()})
+            continue
+        if isinstance(value, (list, tuple)) or (hasattr(value, "tolist") and getattr(value, "ndim", 0) >= 1):
+            series[str(name)] = _series(name, value)
+        else:
+            scalars[str(name)] = _number(name, value)
+    return {"scalars": scalars, "series": series}
+
+
+def headline(metrics_json: Mapping) -> dict:
+    """Scalars, plus the last value of each series: what a log line shows."""
+    scalars = metrics_json.get("scalars", {})
+    out = dict(scalars) if isinstance(scalars, Mapping) else {}
+    series = metrics_json.get("series", {})
+    for name, points in (series.items() if isinstance(series, Mapping) else ()):
+        if points and name not in out and isinstance(points[-1], (list, tuple)) and len(points[-1]) == 2:
+            out[name] = points[-1][1]
+    return out
+
+
+def _number(name: object, value: Any) -> float | int | None:
+    v = jsonable(value)
+    if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+        raise InvalidValueError(f"metric {str(name)!r}", value, "it is not a number",
+                                "Metrics are numbers or lists of numbers; put other values in params.")
+    return v
+
+
+def _series(name: object, values: Any) -> list[list]:
+    values = values.tolist() if hasattr(values, "tolist") else list(values)
+    out = []
+    for i, v in enumerate(values):
+        if isinstance(v, (list, tuple)) and len(v) == 2:
+            out.append([_number(name, v[0]), _number(name, v[1])])
+        else:
+            out.append([i, _number(name, v)])
+    return out
+
+
+class MetricsBuffer:
+    """Series logged during training (thread-safe), picked up and cleared by a commit."""
+
+    def __init__(self) -> None:
+        self._series: dict[str, list[list]] = {}
+        self._lock = threading.Lock()
+
+    def log(self, name: str, value: float, step: int | None = None) -> None:
+        if not isinstance(name, str) or not name:
+            raise InvalidNameError("metric", str(name), "it must be a non-empty string",
+                                   "Call log_metric('loss', value).")
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise InvalidValueError(f"metric {name!r}", value, "it is not a number",
+                                    "Log numbers; put other values in params.") from None
+        with self._lock:
+            points = self._series.setdefault(name, [])
+            points.append([len(points) if step is None else int(step), number if math.isfinite(number) else None])
+
+    def pending(self) -> dict:
+        """{"series": ...} logged since the last clear (a copy; {} when none)."""
+        with self._lock:
+            if not self._series:
+                return {}
+            return {"series": {k: [list(p) for p in v] for k, v in self._series.items()}}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._series.clear()

@@ -1,0 +1,194 @@
+"""Branches, tags, HEAD and revisions of versions, over a `GitRepo`.
+
+  refs/mvc/heads/<branch>, refs/mvc/tags/<tag>   versions (real Git commits)
+  refs/mvc/HEAD                                  symbolic ref to the current branch, or a
+                                                 commit id when detached
+
+Refs only move with compare-and-swap (`update-ref <ref> <new> <old>`), so two kernels
+committing at once cannot lose a version: `advance` retries on top of the winner.
+"""
+from __future__ import annotations
+
+import random
+import re
+import time
+
+from ..errors import (
+    ConcurrentUpdateError,
+    RefDeleteRefusedError,
+    RefExistsError,
+    RefLockedError,
+    RevisionError,
+)
+from ..gitrepo import GitRepo
+
+HEAD_REF = "refs/mvc/HEAD"
+BRANCHES = "refs/mvc/heads/"
+TAGS = "refs/mvc/tags/"
+ALL = "refs/mvc/"
+DEFAULT_BRANCH = "main"
+_REV = re.compile(r"\A(?P<base>[^~^]+)(?P<suffix>(?:[~^][0-9]*)*)\Z")
+_HEX = re.compile(r"\A[0-9a-f]{4,40}\Z")
+_CAS_ATTEMPTS = 200
+_LOCK_PATIENCE = 2.0  # seconds to wait for a ref lock before calling it stale
+
+
+class Refs:
+    def __init__(self, git: GitRepo):
+        self.git = git
+
+    # -- HEAD ------------------------------------------------------------------------------
+    def current_branch(self) -> str | None:
+        """The branch new versions go to; None when HEAD is detached."""
+        target = self.git.symbolic_ref(HEAD_REF)
+        if target is None:
+            return None if self.git.read_ref(HEAD_REF) else DEFAULT_BRANCH
+        return target.removeprefix(BRANCHES)
+
+    def head(self) -> str | None:
+        return self.git.read_ref(HEAD_REF)
+
+    def move_head(self, sha: str, reason: str) -> None:
+        """Detach HEAD at `sha`."""
+        self.git.update_ref(HEAD_REF, sha, self.head(), reason)
+
+    # -- branches and tags ---------------------------------------------------------------
+    def branches(self) -> dict[str, str]:
+        return {r.removeprefix(BRANCHES): sha for r, sha in self.git.refs(BRANCHES).items()}
+
+    def tags(self) -> dict[str, str]:
+        return {r.removeprefix(TAGS): sha for r, sha in self.git.refs(TAGS).items()}
+
+    def decorations(self) -> dict[str, tuple[list[str], list[str]]]:
+        """sha -> (branches, tags) pointing at it."""
+        out: dict[str, tuple[list[str], list[str]]] = {}
+        for name, sha in sorted(self.branches().items()):
+            out.setdefault(sha, ([], []))[0].append(name)
+        for name, sha in sorted(self.tags().items()):
+            out.setdefault(sha, ([], []))[1].append(name)
+        return out
+
+    def create_branch(self, name: str, rev: str = "HEAD") -> str:
+        self.git.check_ref_name("branch", name)
+        sha = self.resolve(rev)
+        if not self.git.update_ref(BRANCHES + name, sha, None, f"branch: created from {rev}"):
+            raise RefExistsError("branch", name)
+        return sha
+
+    def switch_branch(self, name: str) -> str:
+        """Make `name` the current branch (it must exist); returns its tip."""
+        sha = self.branches().get(name)
+        if sha is None:
+            have = ", ".join(sorted(self.branches())) or "none"
+            raise RevisionError(name, f"no branch named {name!r} (branches: {have})")
+        self.git.set_symbolic_ref(HEAD_REF, BRANCHES + name)
+        return sha
+
+    def delete_branch(self, name: str, force: bool = False) -> str:
+        branches = self.branches()
+        if name not in branches:
+            raise RevisionError(name, "no branch by that name")
+        if name == self.current_branch():
+            raise RefDeleteRefusedError("branch", name, "it is the current branch",
+                                        "Switch to another branch first.")
+        sha = branches[name]
+        if not force and not self.reachable_without(sha, BRANCHES + name):
+            raise RefDeleteRefusedError(
+                "branch", name, "its versions are on no other branch or tag and would be lost",
+                "Merge or tag them first, or delete with force=True (%mv_branch -D).")
+        self.git.delete_ref(BRANCHES + name, sha)
+        return sha
+
+    def create_tag(self, name: str, rev: str = "HEAD") -> str:
+        self.git.check_ref_name("tag", name)
+        sha = self.resolve(rev)
+        if not self.git.update_ref(TAGS + name, sha, None, f"tag: {rev}"):
+            raise RefExistsError("tag", name)
+        return sha
+
+    def delete_tag(self, name: str) -> str:
+        sha = self.tags().get(name)
+        if sha is None:
+            raise RevisionError(name, "no tag by that name")
+        self.git.delete_ref(TAGS + name, sha)
+        return sha
+
+    # -- reachability ------------------------------------------------------------------------
+    def reachable_without(self, sha: str, ref: str) -> bool:
+        """Whether `sha` stays reachable once `ref` is gone."""
+        others = [r for r in self.git.refs(ALL) if r != ref]
+        return bool(others) and sha in set(self.git.rev_list(others))
+
+    def detached_only(self, exclude: str) -> str | None:
+        """The detached HEAD's version if no branch or tag reaches it (moving HEAD away
+        would leave it for gc), else None."""
+        if self.git.symbolic_ref(HEAD_REF) is not None:
+            return None
+        head = self.head()
+        if head is None or head == exclude:
+            return None
+        return None if self.reachable_without(head, HEAD_REF) else head
+
+    def roots(self) -> list[str]:
+        """Every commit a ref (or the detached HEAD) points at."""
+        refs = list(self.git.refs(ALL).values())
+        head = self.head()
+        return sorted(set(refs) | ({head} if head else set()))
+
+    # -- revisions ---------------------------------------------------------------------------
+    def resolve(self, rev: str = "HEAD") -> str:
+        """Full id of a version: HEAD, HEAD~N, HEAD^, branch, tag, id prefix (and suffixes
+        on any of them, e.g. `main~2`)."""
+        if not isinstance(rev, str):
+            raise RevisionError(str(rev), "a revision is a string")
+        m = _REV.match(rev.strip())
+        if not m:
+            raise RevisionError(rev, "not a revision")
+        base, suffix = m["base"], m["suffix"]
+        if base in ("HEAD", "@"):
+            if self.head() is None:
+                raise RevisionError(rev, "there are no versions yet (commit one first)")
+            target = HEAD_REF
+        elif base in self.branches():
+            target = BRANCHES + base
+        elif base in self.tags():
+            target = TAGS + base
+        elif _HEX.match(base):
+            target = base
+        else:
+            raise RevisionError(rev, f"no branch, tag or version id {base!r}")
+        try:
+            sha = self.git.resolve(target + suffix)
+        except RevisionError as exc:
+            why = "history is not that long" if suffix and exc.why == "no such version" else exc.why
+            raise RevisionError(rev, why) from None
+        if target == base and self.git.read_file(sha, "manifest.json") is None:
+            raise RevisionError(rev, "that is a Git commit but not a jupyter_mvc version")
+        return sha
+
+    # -- committing ----------------------------------------------------------------------------
+    def advance(self, tree: str, message: str) -> str:
+        """Commit `tree` on top of the current branch (or detached HEAD), retrying the
+        compare-and-swap until it lands."""
+        locked_since = None
+        ref = HEAD_REF
+        for attempt in range(_CAS_ATTEMPTS):
+            branch_ref = self.git.symbolic_ref(HEAD_REF)
+            detached = branch_ref is None and self.git.read_ref(HEAD_REF) is not None
+            ref = HEAD_REF if detached else (branch_ref or BRANCHES + DEFAULT_BRANCH)
+            parent = self.git.read_ref(ref)
+            sha = self.git.write_commit(tree, [parent] if parent else [], message)
+            try:
+                moved = self.git.update_ref(ref, sha, parent, "commit: " + message.splitlines()[0][:60])
+            except RefLockedError:
+                # A live git holds a ref lock for milliseconds; one that stays is stale.
+                locked_since = locked_since or time.monotonic()
+                if time.monotonic() - locked_since > _LOCK_PATIENCE:
+                    raise
+                moved = False
+            if moved:
+                if branch_ref is None and not detached:
+                    self.git.set_symbolic_ref(HEAD_REF, ref)
+                return sha
+            time.sleep(random.uniform(0.001, 0.01) * min(attempt + 1, 10))
+        raise ConcurrentUpdateError(ref, _CAS_ATTEMPTS)

@@ -1,0 +1,341 @@
+"""Repo = object store + Git history: commit, log, show, load, checkout and diff of versions.
+
+Branches, tags and HEAD are `repo.refs` (refs.py); fsck/gc are functions in
+maintenance.py; settings are `repo.config` (config.py). Faces never use this class
+directly: they go through `jupyter_mvc.api`.
+
+Layout inside the user's git dir: refs/mvc/... (see refs.py), mvc/objects/ and
+mvc/deltas/ (the chunk store), mvc/config.json.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import arraydiff, codecs, environment, secrets
+from ..errors import (
+    FileNotInVersionError,
+    InvalidNameError,
+    InvalidValueError,
+    ManifestError,
+    MvcError,
+    NothingToCommitError,
+    SecretsFoundError,
+    StorageError,
+    VariableNotFoundError,
+)
+from ..gitrepo import CommitRecord, GitRepo
+from ..objects import (
+    Manifest,
+    Stream,
+    VariableChange,
+    VariableEntry,
+    Version,
+    VersionDiff,
+    VersionInfo,
+    jsonable,
+)
+from ..store import ObjectStore, validate_oid
+from . import metrics as metrics_format
+from . import packing, trailer
+from .config import Config
+from .refs import Refs
+
+CORE_FILES = ("manifest.json", "metrics.json", "params.json", "env.json")
+_EXTRA_FILE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\Z")
+
+
+@dataclass
+class CheckoutResult:
+    version: VersionInfo
+    objects: dict[str, Any]
+    failed: dict[str, MvcError] = field(default_factory=dict)
+    branch: str | None = None  # the branch HEAD now follows (None: detached or not moved)
+    moved_head: bool = False
+    left_behind: str | None = None  # a detached version no ref reaches any more (gc will take it)
+
+
+class Repo:
+    def __init__(self, gitrepo: GitRepo, created: bool = False):
+        self.git = gitrepo
+        self.created = created
+        self.mvc_dir = gitrepo.git_dir / "mvc"
+        self.store = ObjectStore(self.mvc_dir)
+        self.refs = Refs(gitrepo)
+        self.config = Config(self.mvc_dir)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike = ".", create: bool = True) -> Repo:
+        """The repository of the Git repo holding `path`; with `create`, a new Git repo
+        is made at `path` when there is none (`repo.created` says so)."""
+        gitrepo, created = GitRepo.discover(path, create=create)
+        return cls(gitrepo, created)
+
+    @property
+    def root(self) -> Path:
+        return self.git.work_tree or self.git.git_dir
+
+    def close(self) -> None:
+        self.store.close()
+        self.git.close()
+
+    def __enter__(self) -> Repo:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def resolve(self, rev: str = "HEAD") -> str:
+        return self.refs.resolve(rev)
+
+    # -- commit -------------------------------------------------------------------------------
+    def commit(self, objects: Mapping[str, Any], message: str, *, metrics: Mapping | None = None,
+               params: Mapping | None = None, files: Mapping[str, bytes | str] | None = None,
+               env: Mapping | None = None, allow_secrets: bool = False) -> VersionInfo:
+        """Snapshot `objects` (name -> live object) as a new version on the current branch.
+
+        All objects are serialised and scanned for credentials before anything is written,
+        so an unpicklable object or a leaked token leaves no trace. Chunks are durable
+        before the ref moves; the ref moves with compare-and-swap and retries on top of
+        concurrent commits, so none is lost.
+        """
+        if not objects:
+            raise NothingToCommitError()
+        if not isinstance(message, str) or not message.strip():
+            raise InvalidValueError("commit message", message, "it is empty",
+                                    "Say what this version is, e.g. -m 'baseline lr=0.1'.")
+        for name in objects:
+            _check_variable_name(name)
+        extra = dict(files or {})
+        for fname in extra:
+            if not _EXTRA_FILE.match(fname) or fname in CORE_FILES:
+                raise InvalidNameError("file", fname, "extra files need a plain name that is not one of "
+                                       + ", ".join(CORE_FILES), "Use e.g. notebook.ipynb or history.py.")
+        encoded = {name: codecs.encode(name, obj) for name, obj in objects.items()}
+        extra_bytes = {n: c.encode() if isinstance(c, str) else bytes(c) for n, c in extra.items()}
+        if not allow_secrets:
+            findings = secrets.scan_files(extra_bytes) + secrets.scan_skeletons(
+                (n, e.skeleton) for n, e in encoded.items())
+            if findings:
+                raise SecretsFoundError(findings)
+        metrics_json = metrics_format.normalize(metrics or {})
+        try:
+            return self._write_version(encoded, extra_bytes, metrics_json, params, env, message)
+        except OSError as exc:
+            if isinstance(exc, MvcError):
+                raise
+            raise StorageError(str(self.git.git_dir), exc) from exc
+
+    def _write_version(self, encoded: Mapping[str, codecs.Encoded], extra_bytes: Mapping[str, bytes],
+                       metrics_json: dict, params: Mapping | None, env: Mapping | None,
+                       message: str) -> VersionInfo:
+        manifest = packing.store_variables(self.store, encoded, self._parent_streams())
+        blobs = {
+            "manifest.json": _json_bytes(manifest.to_json()),
+            "metrics.json": _json_bytes(metrics_json),
+            "params.json": _json_bytes(jsonable(dict(params or {}))),
+            "env.json": _json_bytes(dict(env) if env is not None else environment.capture(self.git.user_head())),
+        }
+        blobs.update(extra_bytes)
+        tree = self.git.write_tree({n: self.git.write_blob(b) for n, b in blobs.items()})
+        summary = trailer.Summary(tuple(manifest.variables), metrics_format.headline(metrics_json))
+        sha = self.refs.advance(tree, trailer.encode(message, summary))
+        return self._info(self.git.log([sha], limit=1)[0], {}, sha)
+
+    def _parent_streams(self) -> dict[str, tuple[Stream, ...]]:
+        """name -> [skeleton, streams...] of the current HEAD version: the bases that new
+        chunks may be stored as deltas against (none if there is no readable HEAD)."""
+        head = self.refs.head()
+        if head is None:
+            return {}
+        try:
+            manifest = self.manifest(head)
+        except MvcError:
+            return {}
+        return {name: (e.skeleton, *e.streams) for name, e in manifest.variables.items()}
+
+    def fingerprint(self, obj: Any, name: str = "obj") -> str:
+        """The content id `obj` would get if committed now (hashes, writes nothing)."""
+        return packing.fingerprint(self.store, obj, name)
+
+    # -- reading history --------------------------------------------------------------------
+    def log(self, rev: str | None = None, limit: int | None = None, all: bool = False) -> list[VersionInfo]:
+        """Versions reachable from `rev` (default HEAD), newest first; `all`: from every
+        branch and tag."""
+        head = self.refs.head()
+        if all:
+            revs = sorted(set(self.refs.branches().values()) | set(self.refs.tags().values())
+                          | ({head} if head else set()))
+        else:
+            if rev is None and head is None:
+                return []
+            revs = [self.resolve(rev or "HEAD")]
+        decorations = self.refs.decorations()
+        return [self._info(r, decorations, head) for r in self.git.log(revs, limit)]
+
+    def _info(self, rec: CommitRecord, decorations: Mapping[str, tuple[list[str], list[str]]],
+              head: str | None) -> VersionInfo:
+        message, summary = trailer.decode(rec.message)
+        branches, tags = decorations.get(rec.sha, ([], []))
+        return VersionInfo(
+            id=rec.sha, parents=rec.parents, message=message, author=rec.author, time=rec.time,
+            variables=summary.variables, metrics=summary.metrics,
+            branches=tuple(branches), tags=tuple(tags), is_head=rec.sha == head,
+        )
+
+    def info(self, rev: str = "HEAD") -> VersionInfo:
+        sha = self.resolve(rev)
+        return self._info(self.git.log([sha], limit=1)[0], self.refs.decorations(), self.refs.head())
+
+    def manifest(self, sha: str) -> Manifest:
+        raw = self.git.read_file(sha, "manifest.json")
+        if raw is None:
+            raise ManifestError(sha[:8], "manifest.json is missing")
+        try:
+            manifest = Manifest.from_json(json.loads(raw))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise ManifestError(sha[:8], f"manifest.json does not parse ({exc})") from None
+        for entry in manifest.variables.values():
+            for oid in entry.object_ids():
+                validate_oid(oid)
+        return manifest
+
+    def _json_file(self, sha: str, name: str) -> dict:
+        """A version's JSON file as a dict; a damaged or non-object file reads as {}."""
+        raw = self.git.read_file(sha, name)
+        try:
+            value = json.loads(raw) if raw else {}
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
+
+    def show(self, rev: str = "HEAD") -> Version:
+        sha = self.resolve(rev)
+        return Version(
+            info=self.info(sha), manifest=self.manifest(sha),
+            metrics=self._json_file(sha, "metrics.json"), params=self._json_file(sha, "params.json"),
+            env=self._json_file(sha, "env.json"), files=tuple(self.git.file_names(sha)),
+        )
+
+    def read_file(self, rev: str, name: str) -> bytes:
+        sha = self.resolve(rev)
+        data = self.git.read_file(sha, name)
+        if data is None:
+            raise FileNotInVersionError(name, sha[:8], self.git.file_names(sha))
+        return data
+
+    def versions(self) -> list[str]:
+        """Every version any ref reaches."""
+        return self.git.rev_list(self.refs.roots())
+
+    # -- loading ------------------------------------------------------------------------------
+    def _allowed_globals(self, allow: Iterable[str]) -> set[str]:
+        return set(allow) | self.config.trusted_globals()
+
+    def load(self, rev: str, name: str, *, trust: bool = False, allow: Iterable[str] = ()) -> Any:
+        """One variable of a version, for a serving process. Raises on any problem."""
+        sha = self.resolve(rev)
+        manifest = self.manifest(sha)
+        if name not in manifest.variables:
+            raise VariableNotFoundError(name, sha[:8], list(manifest.variables))
+        return packing.load_entry(self.store, sha, manifest.variables[name], trust=trust,
+                                  allow=self._allowed_globals(allow))
+
+    def checkout(self, rev: str = "HEAD", names: Iterable[str] | None = None, *, move_head: bool | None = None,
+                 new_branch: str | None = None, trust: bool = False, allow: Iterable[str] = ()) -> CheckoutResult:
+        """Load a version's variables (all, or `names`). Variables that fail to load (corrupt,
+        untrusted) are reported in `failed`; the others still load.
+
+        Like `git checkout`: checking out every variable moves HEAD (onto the branch if
+        `rev` names one, else detached), unless `move_head=False`; `new_branch` creates a
+        branch at `rev` and switches to it.
+        """
+        sha = self.resolve(rev)
+        manifest = self.manifest(sha)
+        wanted = list(manifest.variables) if names is None else list(names)
+        missing = [n for n in wanted if n not in manifest.variables]
+        if missing:
+            raise VariableNotFoundError(missing[0], sha[:8], list(manifest.variables))
+        allowed = self._allowed_globals(allow)
+        result = CheckoutResult(version=self.info(sha), objects={})
+        for name in wanted:
+            try:
+                result.objects[name] = packing.load_entry(self.store, sha, manifest.variables[name],
+                                                          trust=trust, allow=allowed)
+            except MvcError as exc:
+                result.failed[name] = exc
+        if move_head is None:
+            move_head = names is None
+        if new_branch or move_head:
+            result.left_behind = self.refs.detached_only(exclude=sha)
+        if new_branch:
+            self.refs.create_branch(new_branch, sha)
+            self.refs.switch_branch(new_branch)
+            result.branch, result.moved_head = new_branch, True
+        elif move_head:
+            if rev in self.refs.branches():
+                self.refs.switch_branch(rev)
+                result.branch, result.moved_head = rev, True
+            elif sha != self.refs.head():  # like `git checkout HEAD`: staying put never detaches
+                self.refs.move_head(sha, f"checkout: {rev}")
+                result.moved_head = True
+        if not result.moved_head:
+            result.left_behind = None
+        return result
+
+    # -- diff --------------------------------------------------------------------------------
+    def diff(self, old: str, new: str = "HEAD", *, trust: bool = False, allow: Iterable[str] = ()) -> VersionDiff:
+        """Variables added/removed/changed (with per-array change counts and max |delta|),
+        params and scalar metrics that differ."""
+        a, b = self.show(old), self.show(new)
+        allowed = self._allowed_globals(allow)
+        changes = []
+        for name in sorted(a.manifest.variables.keys() | b.manifest.variables.keys()):
+            ea, eb = a.manifest.variables.get(name), b.manifest.variables.get(name)
+            if ea is None or eb is None:
+                changes.append(VariableChange(name, "added" if ea is None else "removed",
+                                              ea.summary if ea else None, eb.summary if eb else None))
+            elif ea.content_id == eb.content_id:
+                changes.append(VariableChange(name, "unchanged", ea.summary, eb.summary))
+            else:
+                tensors: tuple = ()
+                if _has_arrays(ea) or _has_arrays(eb):
+                    try:
+                        tensors = tuple(arraydiff.compare(
+                            packing.load_entry(self.store, a.info.id, ea, trust=trust, allow=allowed),
+                            packing.load_entry(self.store, b.info.id, eb, trust=trust, allow=allowed)))
+                    except MvcError:
+                        tensors = ()  # summaries still show; the numbers need loadable data
+                changes.append(VariableChange(name, "changed", ea.summary, eb.summary, tensors))
+        scalars_a, scalars_b = a.metrics.get("scalars", {}), b.metrics.get("scalars", {})
+        return VersionDiff(
+            old=a.info, new=b.info, variables=tuple(changes),
+            params=_dict_diff(a.params, b.params),
+            metrics=_dict_diff(scalars_a if isinstance(scalars_a, dict) else {},
+                               scalars_b if isinstance(scalars_b, dict) else {}),
+        )
+
+
+def _check_variable_name(name: object) -> None:
+    if not isinstance(name, str) or not name.isidentifier():
+        raise InvalidNameError("variable", str(name), "a variable name must be a Python identifier",
+                               "Use a name like `model` or `X_train`.")
+
+
+def _has_arrays(entry: VariableEntry) -> bool:
+    return "shape" in entry.summary or "parameters" in entry.summary or entry.streams != ()
+
+
+def _dict_diff(a: Mapping, b: Mapping) -> dict:
+    return {k: (a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)}
+
+
+def _json_bytes(obj: Any) -> bytes:
+    return (json.dumps(obj, indent=1, sort_keys=True, allow_nan=False) + "\n").encode()
+
+
