@@ -12,7 +12,6 @@ variables): the front-end sends those over the kernel comm, see magics/comm.py.
 from __future__ import annotations
 
 import json
-from contextlib import closing
 from pathlib import Path
 
 import tornado
@@ -21,15 +20,20 @@ from jupyter_server.utils import url_path_join
 
 from .. import api
 from ..errors import (
-    InvalidNameError, MvcError, NotARepositoryError, RefExistsError, RevisionError,
+    FileNotInVersionError,
+    InvalidNameError,
+    MvcError,
+    NotARepositoryError,
+    RefExistsError,
+    RevisionError,
     VariableNotFoundError,
 )
-from .views import diff_json, info_json, log_json, version_json
+from ..present.views import diff_view, info_view, log_view, version_view
 
 # Our errors -> HTTP status: what the client asked for is missing (404), conflicts (409),
 # or is malformed (400). Anything else of ours is a 400 with its own message.
 _STATUS = ((NotARepositoryError, 404), (RevisionError, 404), (VariableNotFoundError, 404),
-           (RefExistsError, 409), (InvalidNameError, 400))
+           (FileNotInVersionError, 404), (RefExistsError, 409), (InvalidNameError, 400))
 
 
 class BadRequest(tornado.web.HTTPError):
@@ -105,9 +109,10 @@ class LogHandler(MvcHandler):
             raise BadRequest(400, f"limit {limit!r} is not a whole number.")
 
         def work():
-            with closing(api.open_repo(path, create=False)) as repo:
-                versions = repo.log(limit=int(limit) if limit else None, all=all_)
-                return log_json(versions, repo.head(), repo.current_branch()) | {"root": str(repo.root)}
+            with api.open_repo(path, create=False) as repo:
+                versions = api.log(path=repo, limit=int(limit) if limit else None, all=all_)
+                head = api.head(path=repo)
+                return log_view(versions, head.version, head.branch) | {"root": str(repo.root)}
 
         self.reply(await self.run(work))
 
@@ -118,8 +123,7 @@ class VersionHandler(MvcHandler):
         path, rev = self.target(self.arg("path")), self.arg("rev", "HEAD")
 
         def work():
-            with closing(api.open_repo(path, create=False)) as repo:
-                return version_json(repo.show(rev))
+            return version_view(api.show(rev, path=path))
 
         self.reply(await self.run(work))
 
@@ -132,8 +136,7 @@ class DiffHandler(MvcHandler):
 
         def work():
             # trust=False: a diff never runs code from the versions it compares.
-            with closing(api.open_repo(path, create=False)) as repo:
-                return diff_json(repo.diff(old, new))
+            return diff_view(api.diff(old, new, path=path))
 
         self.reply(await self.run(work))
 
@@ -146,9 +149,9 @@ class TagHandler(MvcHandler):
         rev = self.arg("rev", "HEAD", body=body)
 
         def work():
-            with closing(api.open_repo(path, create=False)) as repo:
-                repo.create_tag(name, rev)
-                return {"tag": name, "version": info_json(repo.info(name))}
+            with api.open_repo(path, create=False) as repo:
+                api.tag(name, rev, path=repo)
+                return {"tag": name, "version": info_view(api.info(name, path=repo))}
 
         self.set_status(201)
         self.reply(await self.run(work))

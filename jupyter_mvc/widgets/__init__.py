@@ -3,11 +3,11 @@ imported here and nowhere else; `import jupyter_mvc` never loads this package.
 
 Open timelines and curves refresh by themselves after commits and checkouts made through
 `jupyter_mvc.api` (and so the magics), which notifies `refresh_all()`; call it after
-changing history some other way (e.g. `Repo` directly).
+changing history some other way (e.g. another process).
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from .live import refresh_all
 

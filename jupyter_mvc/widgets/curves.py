@@ -13,6 +13,7 @@ import io
 import ipywidgets as widgets
 from matplotlib.figure import Figure
 
+from .. import api
 from ..errors import MvcError
 from . import curves_data, live
 
@@ -72,7 +73,7 @@ class Curves(widgets.VBox):
         super().__init__()
         self.repo = repo
         self.revs = list(revs) or ["HEAD"]
-        resolved = [(repo.resolve(r), r) for r in self.revs]  # a bad rev fails here, with a clear error
+        resolved = [(api.resolve(r, path=repo), r) for r in self.revs]  # a bad rev fails here, with a clear error
         self.ids = list(dict.fromkeys(sha for sha, _ in resolved))
         self.rev_for = {sha: rev for sha, rev in reversed(resolved)}  # what the user typed, for labels
         self.labels = {}
@@ -97,13 +98,13 @@ class Curves(widgets.VBox):
 
     def _version(self, sha):
         if sha not in self.versions:
-            self.versions[sha] = self.repo.show(sha)
+            self.versions[sha] = api.show(sha, path=self.repo)
         return self.versions[sha]
 
     def refresh(self) -> None:
         """Offer the newest versions (new commits included) and redraw."""
         try:
-            recent = self.repo.log(all=True, limit=MAX_OPTIONS)
+            recent = api.log(path=self.repo, all=True, limit=MAX_OPTIONS)
             for info in recent:
                 self.labels.setdefault(info.id, curves_data.label(info, self._rev_of(info.id)))
             for sha in self.ids:
@@ -144,7 +145,7 @@ class Curves(widgets.VBox):
         self.table = curves_data.compare_table(versions, [self._rev_of(s) for s in self.ids])
         self.table_html.value = table_html(self.table)
         missing = [self.labels[s] for s in self.ids if metric and metric not in self._version(s).metrics.get("series", {})]
-        self.message.value = (f"<i>no series {html.escape(metric)!s} in: {html.escape(', '.join(missing))}</i>"
+        self.message.value = (f"<i>no series {html.escape(metric or '')} in: {html.escape(', '.join(missing))}</i>"
                               if missing else "")
 
     def _rev_of(self, sha: str) -> str:

@@ -1,14 +1,15 @@
-"""Loss curves and the compare table as plain data, read from versions (`repo.show`).
+"""Loss curves and the compare table as plain data, read from versions (`api.show`).
 
 Kept apart from matplotlib and ipywidgets so the choices (which series, which value is
 best) are unit tested without a figure.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..objects import Version, VersionInfo
-from .timeline_data import lower_is_better
+from ..present.fmt import lower_is_better
 
 
 def label(info: VersionInfo, rev: str = "") -> str:
@@ -61,7 +62,9 @@ def compare_table(versions: Sequence[Version], revs: Sequence[str]) -> dict:
     best value per metric column is marked (lower for loss/error-like names, higher
     otherwise); params have no "best".
     """
-    rows, params, metrics = [], {}, {}
+    rows: list[dict[str, Any]] = []
+    params: dict[str, None] = {}
+    metrics: dict[str, None] = {}
     for version, rev in zip(versions, revs):
         values = {}
         for k, v in version.params.items():
@@ -73,14 +76,14 @@ def compare_table(versions: Sequence[Version], revs: Sequence[str]) -> dict:
         for k, pts in version.metrics.get("series", {}).items():
             finite = [p[1] for p in pts if p[1] is not None]
             if finite:
-                col = f"{k} (last)"
-                metrics[col] = None
-                values[col] = finite[-1]
+                last = f"{k} (last)"
+                metrics[last] = None
+                values[last] = finite[-1]
         rows.append({"label": label(version.info, rev), "id": version.info.id, "values": values})
-    columns = [{"name": k, "kind": "param", "lower_is_better": None} for k in params]
+    columns: list[dict[str, Any]] = [{"name": k, "kind": "param", "lower_is_better": None} for k in params]
     columns += [{"name": k, "kind": "metric", "lower_is_better": lower_is_better(k.removesuffix(" (last)"))}
                 for k in metrics if k not in params]
-    best = {}
+    best: dict[str, list[int]] = {}
     for col in columns:
         if col["kind"] != "metric":
             continue

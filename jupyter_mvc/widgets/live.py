@@ -8,7 +8,7 @@ import weakref
 
 from .. import api
 
-_live: "weakref.WeakSet" = weakref.WeakSet()
+_live: weakref.WeakSet = weakref.WeakSet()
 
 
 def register(widget) -> None:
@@ -26,7 +26,7 @@ def refresh_all() -> int:
             continue
         try:
             widget.refresh()
-        except Exception:  # noqa: BLE001 - e.g. its repository was deleted: stop following it
+        except Exception:  # e.g. its repository was deleted: stop following it
             _live.discard(widget)
             continue
         count += 1

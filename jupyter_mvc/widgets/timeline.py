@@ -8,14 +8,16 @@ usable; older history loads on demand ("Load more").
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import anywidget
 import ipywidgets as widgets
 import traitlets
 
+from .. import api
 from ..errors import MvcError
+from ..present import views
 from . import live, timeline_data
 from .curves import Curves
 
@@ -27,8 +29,8 @@ class TimelineGraph(anywidget.AnyWidget):
 
     _esm = _HERE / "timeline.js"
     _css = _HERE / "timeline.css"
-    rows = traitlets.List().tag(sync=True)
-    edges = traitlets.List().tag(sync=True)
+    rows: traitlets.List = traitlets.List().tag(sync=True)
+    edges: traitlets.List = traitlets.List().tag(sync=True)
     lanes = traitlets.Int(1).tag(sync=True)
     selected = traitlets.Unicode("").tag(sync=True)
     compare = traitlets.Unicode("").tag(sync=True)
@@ -86,8 +88,8 @@ class Timeline(widgets.VBox):
     def refresh(self) -> None:
         """Re-read history (after a commit, checkout, new branch or tag) and redraw."""
         try:
-            self.infos = self.repo.log(all=True, limit=self.limit)
-            self.current_branch = self.repo.current_branch()
+            self.infos = api.log(path=self.repo, all=True, limit=self.limit)
+            self.current_branch = api.head(path=self.repo).branch
         except MvcError as exc:
             self._error(exc)
             return
@@ -130,7 +132,7 @@ class Timeline(widgets.VBox):
     # -- selection and actions ----------------------------------------------------------------
     def select(self, rev: str) -> None:
         """Select a version (as a click in the graph does), turning to its page."""
-        sha = self.repo.resolve(rev)
+        sha = api.resolve(rev, path=self.repo)
         if sha not in {i.id for i in self.infos}:
             raise MvcError(f"version {sha[:8]} is older than the {len(self.infos)} loaded here; "
                            "press 'Load more' or call load_more() first.")
@@ -178,11 +180,11 @@ class Timeline(widgets.VBox):
             self.status.value = "Pick a version to compare with (shift-click a row, or the list)."
             return None
         try:
-            diff = timeline_data.diff_data(self.repo.diff(other, sha))
+            diff = views.diff_view(api.diff(other, sha, path=self.repo))
         except MvcError as exc:
             self._error(exc)
             return None
-        self.graph.compare = self.repo.resolve(other)
+        self.graph.compare = api.resolve(other, path=self.repo)
         self.details_html.value = timeline_data.diff_html(diff)
         self.plot([other, sha])
         return diff

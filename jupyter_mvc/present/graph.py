@@ -5,9 +5,10 @@ sidebar) only draws what it is given. Pure data over `VersionInfo`; linear in ve
 from __future__ import annotations
 
 import heapq
-from typing import Sequence
+from collections.abc import Sequence
+from typing import Any
 
-from .objects import VersionInfo
+from ..objects import VersionInfo
 
 
 def topo_order(infos: Sequence[VersionInfo]) -> list[VersionInfo]:
@@ -38,7 +39,7 @@ def topo_order(infos: Sequence[VersionInfo]) -> list[VersionInfo]:
     return out
 
 
-def layout(infos: Sequence[VersionInfo]) -> tuple[list[dict], list[dict], int]:
+def layout(infos: Sequence[VersionInfo]) -> tuple[list[dict[str, Any]], list[dict[str, Any]], int]:
     """(rows, edges, lane count). Each row: {row, lane, id, parents}. Each edge: {points:
     [[lane, row], ...], lane}: from the child down the lane that waited for the parent,
     bending into the parent's lane one row above it. A parent that is not loaded gets an
@@ -47,7 +48,8 @@ def layout(infos: Sequence[VersionInfo]) -> tuple[list[dict], list[dict], int]:
     ordered = topo_order(infos)
     lanes: list[str | None] = []  # the version each lane waits for
     pending: dict[str, list[tuple[int, int, int]]] = {}  # parent -> [(child row, child lane, wait lane)]
-    rows, edges = [], []
+    rows: list[dict[str, Any]] = []
+    edges: list[dict[str, Any]] = []
     for n, info in enumerate(ordered):
         if info.id in lanes:
             col = lanes.index(info.id)

@@ -1,0 +1,60 @@
+"""Log rows and lines: one HEAD -> branch rule and one text graph (drawn from the same
+lane layout as the timeline widget and the sidebar)."""
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from ..objects import VersionInfo
+from . import fmt
+from .graph import layout
+
+
+def decorations(info: VersionInfo, current_branch: str | None, kernel_version: str | None = None) -> list[str]:
+    """`HEAD -> main`, other branches, `tag: v1`, like `git log --decorate`; a detached
+    HEAD shows as `HEAD`; `this kernel` marks the version a kernel last committed or
+    checked out when HEAD has moved on."""
+    marks = [f"HEAD -> {b}" if info.is_head and b == current_branch else b for b in info.branches]
+    if info.is_head and not any(m.startswith("HEAD") for m in marks):
+        marks.insert(0, "HEAD")
+    marks.extend(f"tag: {t}" for t in info.tags)
+    if kernel_version == info.id and not info.is_head:
+        marks.append("this kernel")
+    return marks
+
+
+def log_line(info: VersionInfo, current_branch: str | None, *, now: float,
+             kernel_version: str | None = None, graph: str = "*") -> str:
+    """`* 1a2b3c4d (HEAD -> main, tag: v1) message  (5 min ago)  [acc=0.93]`"""
+    marks = decorations(info, current_branch, kernel_version)
+    deco = f" ({', '.join(marks)})" if marks else ""
+    metrics = fmt.metric_pairs(info.metrics)
+    return (f"{graph} {info.short_id}{deco} {info.subject}  ({fmt.age(now - info.time)})"
+            + (f"  [{metrics}]" if metrics else ""))
+
+
+def graph_columns(infos: Sequence[VersionInfo]) -> list[tuple[VersionInfo, str]]:
+    """Each version (child before parent) with its text-graph prefix: `*` in its lane and
+    `|` in every lane an edge passes through on that row."""
+    rows, edges, width = layout(infos)
+    busy: list[set[int]] = [set() for _ in rows]
+    for edge in edges:
+        points = edge["points"]
+        for (l1, r1), (l2, r2) in zip(points, points[1:]):
+            if l1 == l2:
+                for between in range(r1 + 1, min(r2, len(rows))):
+                    busy[between].add(l1)
+    by_id = {i.id: i for i in infos}
+    out: list[tuple[VersionInfo, str]] = []
+    for r in rows:
+        cells = ["*" if lane == r["lane"] else ("|" if lane in busy[r["row"]] else " ") for lane in range(width)]
+        out.append((by_id[r["id"]], " ".join(cells).rstrip()))
+    return out
+
+
+def log_lines(infos: Sequence[VersionInfo], current_branch: str | None, kernel_version: str | None = None,
+              now: float | None = None) -> list[str]:
+    """One line per version, newest first, with a lane graph when branches diverge."""
+    now = time.time() if now is None else now
+    return [log_line(info, current_branch, now=now, kernel_version=kernel_version, graph=graph)
+            for info, graph in graph_columns(infos)]
