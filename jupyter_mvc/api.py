@@ -1,22 +1,37 @@
-"""The Python API: module functions over a `Repo`, for scripts, CI and serving processes.
+"""The public API, and the boundary every face goes through (magics, session, widgets,
+server, CLI): module functions over a `Repo`, for scripts, CI and serving processes.
 
-Faces (magics, widgets, server, CLI) call these or `Repo` directly. Namespaces are plain
-dicts; nothing here knows about IPython.
+Each function takes `path`: a folder or notebook inside the Git repository, or an open
+`Repo` (used as is and left open, so a widget can make many calls on one). Namespaces are
+plain dicts; nothing here knows about IPython.
+
+Functions that change history or HEAD are marked `@_changes_history`: after they succeed,
+every `on_change` subscriber (the open widgets) is told, so no face can forget to.
 """
 from __future__ import annotations
 
-import math
+import functools
 import os
 import sys
-import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, MutableMapping
+from pathlib import Path
+from typing import Any, TypeVar
 
-from .errors import InvalidNameError
-from .objects import VersionDiff, VersionInfo, Version
-from .repo import CheckoutResult, Repo
+from .objects import FsckReport, GcReport, Version, VersionDiff, VersionInfo
+from .repo import CheckoutResult, Repo, maintenance
+from .repo.metrics import MetricsBuffer
 
 PathLike = str | os.PathLike
+Where = PathLike | Repo
+F = TypeVar("F", bound=Callable[..., Any])
+
+__all__ = [
+    "Head", "Status", "branch", "branches", "checkout", "commit", "data_dir", "delete_branch",
+    "delete_tag", "diff", "fingerprint", "fsck", "gc", "head", "info", "load", "log", "log_metric",
+    "on_change", "open_repo", "read_file", "resolve", "show", "status", "tag", "tags", "trust",
+]
 
 
 # -- change notification: faces that show history (widgets) subscribe; api stays below them
@@ -24,80 +39,180 @@ _listeners: list[Callable[[], object]] = []
 
 
 def on_change(callback: Callable[[], object]) -> None:
-    """Call `callback()` after every commit, checkout, branch or tag made through this API
-    in this process (the widgets use it to refresh)."""
+    """Call `callback()` after every commit, checkout, branch or tag change made through
+    this API in this process (the widgets use it to refresh)."""
     if callback not in _listeners:
         _listeners.append(callback)
 
 
-def notify_change() -> None:
-    """Tell subscribers that history or HEAD changed. A failing subscriber never fails the
-    operation that already succeeded."""
+def _notify() -> None:
+    """A failing subscriber never fails the operation that already succeeded."""
     for callback in list(_listeners):
         try:
             callback()
-        except Exception as exc:  # noqa: BLE001 - e.g. a widget whose front-end is gone
+        except Exception as exc:  # e.g. a widget whose front-end is gone
             print(f"jupyter_mvc: a history view could not refresh: {exc}", file=sys.stderr)
 
 
+def _changes_history(fn: F) -> F:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        result = fn(*args, **kwargs)
+        if not isinstance(result, CheckoutResult) or result.moved_head:
+            _notify()
+        return result
+    return wrapper  # type: ignore[return-value]
+
+
+# -- opening ---------------------------------------------------------------------------------
 def open_repo(path: PathLike = ".", create: bool = True) -> Repo:
     """The version repository of the Git repo holding `path`. With `create` (default), a
     Git repo is initialised at `path` when there is none; `repo.created` tells."""
     return Repo.open(path, create=create)
 
 
-def commit(objects: Mapping[str, Any], message: str, *, path: PathLike = ".",
+@contextmanager
+def _opened(where: Where, create: bool = False) -> Iterator[Repo]:
+    if isinstance(where, Repo):
+        yield where
+        return
+    with Repo.open(where, create=create) as repo:
+        yield repo
+
+
+# -- versions --------------------------------------------------------------------------------
+_metrics = MetricsBuffer()
+
+
+def log_metric(name: str, value: float, step: int | None = None) -> None:
+    """Append `value` to the series `name` (step defaults to the next index); the next
+    commit in this process stores the series as a curve."""
+    _metrics.log(name, value, step)
+
+
+@_changes_history
+def commit(objects: Mapping[str, Any], message: str, *, path: Where = ".",
            metrics: Mapping | None = None, params: Mapping | None = None,
            files: Mapping[str, bytes | str] | None = None, env: Mapping | None = None,
            allow_secrets: bool = False) -> VersionInfo:
     """Snapshot `objects` (name -> object). Metrics logged with `log_metric` since the last
     commit are included (explicit `metrics` win) and then cleared."""
-    merged = {**pending_metrics(), **(metrics or {})}
-    with open_repo(path) as repo:
+    merged = {**_metrics.pending(), **(metrics or {})}
+    with _opened(path, create=True) as repo:
         info = repo.commit(objects, message, metrics=merged, params=params, files=files,
                            env=env, allow_secrets=allow_secrets)
-    clear_metrics()
-    notify_change()
+    _metrics.clear()
     return info
 
 
-def log(rev: str | None = None, *, path: PathLike = ".", limit: int | None = None,
+def log(rev: str | None = None, *, path: Where = ".", limit: int | None = None,
         all: bool = False) -> list[VersionInfo]:
-    with open_repo(path, create=False) as repo:
+    """Versions reachable from `rev` (default HEAD), newest first; `all`: every branch and tag."""
+    with _opened(path) as repo:
         return repo.log(rev, limit=limit, all=all)
 
 
-def show(rev: str = "HEAD", *, path: PathLike = ".") -> Version:
-    with open_repo(path, create=False) as repo:
+def show(rev: str = "HEAD", *, path: Where = ".") -> Version:
+    """A version in full (variables' summaries, metrics, params, env, files), no data loaded."""
+    with _opened(path) as repo:
         return repo.show(rev)
 
 
-def diff(old: str, new: str = "HEAD", *, path: PathLike = ".") -> VersionDiff:
-    with open_repo(path, create=False) as repo:
-        return repo.diff(old, new)
+def info(rev: str = "HEAD", *, path: Where = ".") -> VersionInfo:
+    with _opened(path) as repo:
+        return repo.info(rev)
 
 
-def checkout(rev: str = "HEAD", names: Iterable[str] | None = None, *, path: PathLike = ".",
+def resolve(rev: str = "HEAD", *, path: Where = ".") -> str:
+    """The full id of `rev` (HEAD~1, a branch, tag or id prefix)."""
+    with _opened(path) as repo:
+        return repo.resolve(rev)
+
+
+def read_file(rev: str, name: str, *, path: Where = ".") -> bytes:
+    """A file stored with a version, e.g. notebook.ipynb or history.py."""
+    with _opened(path) as repo:
+        return repo.read_file(rev, name)
+
+
+def diff(old: str, new: str = "HEAD", *, path: Where = ".", trust: bool = False,
+         allow: Iterable[str] = ()) -> VersionDiff:
+    """What changed between two versions. Never runs code from them unless `trust`."""
+    with _opened(path) as repo:
+        return repo.diff(old, new, trust=trust, allow=allow)
+
+
+@_changes_history
+def checkout(rev: str = "HEAD", names: Iterable[str] | None = None, *, path: Where = ".",
              namespace: MutableMapping[str, Any] | None = None, new_branch: str | None = None,
              trust: bool = False, allow: Iterable[str] = ()) -> CheckoutResult:
     """Load a version's variables; with `namespace`, also assign them into it."""
-    with open_repo(path, create=False) as repo:
+    with _opened(path) as repo:
         result = repo.checkout(rev, names, new_branch=new_branch, trust=trust, allow=allow)
     if namespace is not None:
         namespace.update(result.objects)
-    if result.moved_head:
-        notify_change()
     return result
 
 
-def load(rev: str, name: str, *, path: PathLike = ".", trust: bool = False,
+def load(rev: str, name: str, *, path: Where = ".", trust: bool = False,
          allow: Iterable[str] = ()) -> Any:
     """One variable of one version, e.g. `load("prod", "model")` in a serving process.
     Untrusted code never runs: only allow-listed classes load unless `trust=True`."""
-    with open_repo(path, create=False) as repo:
+    with _opened(path) as repo:
         return repo.load(rev, name, trust=trust, allow=allow)
 
 
+# -- where HEAD is, branches and tags ---------------------------------------------------------
+@dataclass(frozen=True)
+class Head:
+    branch: str | None  # None: detached
+    version: str | None  # None: no versions yet
+
+
+def head(*, path: Where = ".") -> Head:
+    with _opened(path) as repo:
+        return Head(repo.refs.current_branch(), repo.refs.head())
+
+
+def branches(*, path: Where = ".") -> dict[str, str]:
+    """Branch name -> the id of its newest version."""
+    with _opened(path) as repo:
+        return repo.refs.branches()
+
+
+def tags(*, path: Where = ".") -> dict[str, str]:
+    with _opened(path) as repo:
+        return repo.refs.tags()
+
+
+@_changes_history
+def branch(name: str, rev: str = "HEAD", *, path: Where = ".") -> str:
+    """Create branch `name` at `rev`; returns the version id it points at."""
+    with _opened(path) as repo:
+        return repo.refs.create_branch(name, rev)
+
+
+@_changes_history
+def delete_branch(name: str, *, force: bool = False, path: Where = ".") -> str:
+    """Delete a branch; refused when its versions would be lost, unless `force`."""
+    with _opened(path) as repo:
+        return repo.refs.delete_branch(name, force=force)
+
+
+@_changes_history
+def tag(name: str, rev: str = "HEAD", *, path: Where = ".") -> str:
+    """Tag `rev` as `name`; returns the version id."""
+    with _opened(path) as repo:
+        return repo.refs.create_tag(name, rev)
+
+
+@_changes_history
+def delete_tag(name: str, *, path: Where = ".") -> str:
+    with _opened(path) as repo:
+        return repo.refs.delete_tag(name)
+
+
+# -- the kernel's namespace against a version ---------------------------------------------------
 @dataclass(frozen=True)
 class Status:
     version: VersionInfo | None
@@ -109,16 +224,16 @@ class Status:
 
 
 def status(namespace: Mapping[str, Any], names: Iterable[str] | None = None, *,
-           path: PathLike = ".", rev: str | None = None) -> Status:
+           path: Where = ".", rev: str | None = None) -> Status:
     """Compare variables in `namespace` with the checked-out version (or `rev`, e.g. the
     version one kernel last committed) by content id (pickles out-of-band and hashes;
     writes nothing). `names`: the candidates for `new`."""
-    with open_repo(path, create=False) as repo:
-        head = repo.head() if rev is None else repo.resolve(rev)
-        if head is None:
+    with _opened(path) as repo:
+        sha = repo.refs.head() if rev is None else repo.resolve(rev)
+        if sha is None:
             candidates = tuple(sorted(names or ()))
-            return Status(None, repo.current_branch(), (), (), candidates, ())
-        entries = repo.manifest(head).variables
+            return Status(None, repo.refs.current_branch(), (), (), candidates, ())
+        entries = repo.manifest(sha).variables
         changed, unchanged, missing = [], [], []
         for name, entry in entries.items():
             if name not in namespace:
@@ -128,37 +243,36 @@ def status(namespace: Mapping[str, Any], names: Iterable[str] | None = None, *,
             else:
                 changed.append(name)
         new = sorted(n for n in (names or ()) if n not in entries and n in namespace)
-        return Status(repo.info(head), repo.current_branch(), tuple(changed), tuple(unchanged),
+        return Status(repo.info(sha), repo.refs.current_branch(), tuple(changed), tuple(unchanged),
                       tuple(new), tuple(missing))
 
 
-# -- metrics logged during training, picked up by the next commit ---------------------------
-_metrics: dict[str, list[list]] = {}
-_metrics_lock = threading.Lock()
+def fingerprint(obj: Any, name: str = "obj", *, path: Where = ".") -> str:
+    """The content id `obj` would get if committed now (hashes, writes nothing)."""
+    with _opened(path) as repo:
+        return repo.fingerprint(obj, name)
 
 
-def log_metric(name: str, value: float, step: int | None = None) -> None:
-    """Append `value` to the series `name` (step defaults to the next index); the next
-    commit stores the series as a loss curve."""
-    if not isinstance(name, str) or not name:
-        raise InvalidNameError("metric", str(name), "it must be a non-empty string",
-                               "Call log_metric('loss', value).")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise InvalidNameError("metric", name, f"its value {value!r} is not a number",
-                               "Log numbers; put other values in params.") from None
-    with _metrics_lock:
-        points = _metrics.setdefault(name, [])
-        points.append([len(points) if step is None else int(step), number if math.isfinite(number) else None])
+# -- housekeeping ---------------------------------------------------------------------------------
+def fsck(*, path: Where = ".") -> FsckReport:
+    """Verify every object every reachable version needs."""
+    with _opened(path) as repo:
+        return maintenance.fsck(repo)
 
 
-def pending_metrics() -> dict[str, list[list]]:
-    """Series logged with `log_metric` since the last commit (a copy)."""
-    with _metrics_lock:
-        return {"series": {k: [list(p) for p in v] for k, v in _metrics.items()}} if _metrics else {}
+def gc(*, path: Where = ".", grace_seconds: float = 3600.0) -> GcReport:
+    """Remove objects no version reaches (older than the grace period)."""
+    with _opened(path) as repo:
+        return maintenance.gc(repo, grace_seconds)
 
 
-def clear_metrics() -> None:
-    with _metrics_lock:
-        _metrics.clear()
+def trust(global_name: str, *, path: Where = ".") -> None:
+    """Let `module.name` load from this repository's versions (its safe-load allow-list)."""
+    with _opened(path) as repo:
+        repo.config.trust(global_name)
+
+
+def data_dir(*, path: Where = ".") -> Path:
+    """Where jupyter_mvc keeps its own files in this repository (`<gitdir>/mvc`)."""
+    with _opened(path) as repo:
+        return repo.mvc_dir
