@@ -10,8 +10,9 @@ import functools
 import math
 import re
 import types
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .secrets import looks_like_credential
 

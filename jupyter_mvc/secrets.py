@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 PATTERNS: dict[str, re.Pattern[bytes]] = {
     name: re.compile(rx)

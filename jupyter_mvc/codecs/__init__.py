@@ -10,8 +10,9 @@ from __future__ import annotations
 import io
 import pickle
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from ..errors import SerializationError
 from .blame import find_unpicklable, null_sink

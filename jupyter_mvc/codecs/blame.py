@@ -6,7 +6,8 @@ and descends into the first that fails, until none of an object's children fails
 from __future__ import annotations
 
 import io
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 _MAX_DEPTH = 40
 

@@ -15,7 +15,7 @@ import io
 import pickle
 import re
 import sys
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..errors import UntrustedDataError
 
@@ -117,7 +117,10 @@ def _torch_global(module: str, name: str):
     torch = sys.modules.get("torch")
     if module == "torch" and _IDENT.match(name):
         if torch is None:
-            torch = importlib.import_module("torch")
+            try:
+                torch = importlib.import_module("torch")
+            except ImportError:  # no torch here: the name cannot be a torch dtype, so it is refused
+                return None
         obj = getattr(torch, name, None)
         return obj if isinstance(obj, torch.dtype) else None
     cls = _package_class(module, name, "torch.nn")

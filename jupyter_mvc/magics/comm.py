@@ -1,67 +1,90 @@
 """The kernel end of the JupyterLab "Versions" sidebar: a comm target whose messages call
-the magics' own operations. What the user typed (a commit message, a revision) arrives as
-comm *data* and is passed as arguments, never spliced into code.
+the kernel session. What the user typed (a commit message, a revision) arrives as comm
+*data* and is passed as arguments, never spliced into code.
 
 Request  {"id": n, "action": "checkout"|"commit"|"status", "rev", "message", "names", "force"}
-Reply    {"id": n, "ok": true, "result": {...}}  or  {"id": n, "ok": false, "error": type, "message": str}
+Reply    {"id": n, "ok": true, "result": {...}}
+         {"id": n, "ok": false, "error": "<error class>", "message": str[, "names": [...]]}
+
+The result keys per action are below (`_commit_json`...); the lab extension's
+`src/wire.ts` mirrors them and tests/functional/test_wire_keys.py pins the two together.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from IPython.core.error import UsageError
-
-from ..errors import MvcError
+from ..errors import DirtyCheckoutError, MvcError
 from ..objects import jsonable
+from ..session import CheckoutReport, CommitReport, KernelSession
+from . import messages
 
 TARGET = "jupyter_mvc"
-_RESULT_KEYS = ("id", "short_id", "branch", "variables", "restored", "skipped", "changed",
-                "new", "missing", "unchanged", "version", "message", "metrics")
 
 
-def register_comm_target(shell: Any, ops: Any) -> bool:
+def register_comm_target(shell: Any, session: KernelSession) -> bool:
     """Register the target on the shell's kernel; False outside a kernel (plain IPython)."""
     kernel = getattr(shell, "kernel", None)
     manager = getattr(kernel, "comm_manager", None)
     if manager is None:
         return False
 
-    def on_open(comm, open_msg) -> None:
-        comm.on_msg(lambda msg: comm.send(handle(ops, msg["content"]["data"])))
+    def on_open(comm: Any, open_msg: Any) -> None:
+        comm.on_msg(lambda msg: comm.send(handle(session, msg["content"]["data"])))
 
     manager.register_target(TARGET, on_open)
     return True
 
 
-def handle(ops: Any, data: Any) -> dict:
+def handle(session: KernelSession, data: Any) -> dict:
     """One request -> one reply dict (errors become replies, never tracebacks)."""
     request_id = data.get("id") if isinstance(data, dict) else None
     try:
-        result = _dispatch(ops, data)
-    except (UsageError, MvcError, ValueError, TypeError) as exc:
-        return {"id": request_id, "ok": False, "error": type(exc).__name__, "message": str(exc)}
-    return {"id": request_id, "ok": True,
-            "result": {k: jsonable(v) for k, v in result.items() if k in _RESULT_KEYS}}
+        result = _dispatch(session, data)
+    except (MvcError, BadRequest) as exc:
+        reply = {"id": request_id, "ok": False, "error": type(exc).__name__, "message": str(exc)}
+        if isinstance(exc, DirtyCheckoutError):
+            reply["names"] = list(exc.names)
+        return reply
+    return {"id": request_id, "ok": True, "result": jsonable(result)}
 
 
-def _dispatch(ops: Any, data: Any) -> dict:
+class BadRequest(ValueError):
+    """A comm message that does not follow the protocol above."""
+
+
+def _dispatch(session: KernelSession, data: Any) -> dict:
     if not isinstance(data, dict):
-        raise ValueError("a jupyter_mvc comm message is a JSON object with an 'action'.")
+        raise BadRequest("a jupyter_mvc comm message is a JSON object with an 'action'.")
     action = data.get("action")
     names = data.get("names") or []
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-        raise ValueError("'names' must be a list of variable names.")
+        raise BadRequest("'names' must be a list of variable names.")
     if action == "status":
-        return ops.status(names or None)
+        st = session.status(names or None)
+        return {"version": st.version.id if st.version else None, "branch": st.branch,
+                "changed": st.changed, "unchanged": st.unchanged, "new": st.new, "missing": st.missing,
+                "message": messages.status_text(st)}
     if action == "commit":
-        return ops.commit(_text(data, "message"), names)
+        return _commit_json(session.commit(_text(data, "message"), names))
     if action == "checkout":
-        return ops.checkout(_text(data, "rev"), names, force=data.get("force") is True)
-    raise ValueError(f"unknown action {action!r}: use 'status', 'commit' or 'checkout'.")
+        return _checkout_json(session.checkout(_text(data, "rev"), names, force=data.get("force") is True))
+    raise BadRequest(f"unknown action {action!r}: use 'status', 'commit' or 'checkout'.")
+
+
+def _commit_json(r: CommitReport) -> dict:
+    return {"id": r.version.id, "short_id": r.version.short_id, "branch": r.branch,
+            "variables": r.variables, "skipped": r.skipped, "secrets": r.secrets,
+            "not_captured": r.not_captured, "metrics": r.version.metrics, "message": messages.commit_text(r)}
+
+
+def _checkout_json(r: CheckoutReport) -> dict:
+    return {"id": r.version.id, "short_id": r.version.short_id, "branch": r.branch,
+            "restored": r.restored, "left_alone": r.left_alone, "failed": r.failed,
+            "left_behind": r.left_behind, "message": messages.checkout_text(r)}
 
 
 def _text(data: dict, key: str) -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"the {key!r} field must be a non-empty string.")
+        raise BadRequest(f"the {key!r} field must be a non-empty string.")
     return value

@@ -1,5 +1,6 @@
 """The %mv_ line magics: parse (shlex + argparse, so `-m "two words"` works as typed),
-call `Operations`, print. jupyter_mvc errors become one-line `UsageError`s."""
+call the kernel session (or the API), print its report in words. jupyter_mvc errors
+become one-line `UsageError`s."""
 from __future__ import annotations
 
 import ast
@@ -11,8 +12,11 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
+from .. import api
 from ..errors import MvcError
-from . import autocommit, render
+from ..present import history, text
+from ..session import KernelSession
+from . import messages
 
 
 def _friendly(fn):
@@ -63,9 +67,9 @@ def _in_frontend(shell) -> bool:
 
 @magics_class
 class MvcMagics(Magics):
-    def __init__(self, shell, ops):
+    def __init__(self, shell, session: KernelSession):
         super().__init__(shell)
-        self.ops = ops
+        self.session = session
 
     @line_magic
     @_friendly
@@ -98,10 +102,10 @@ class MvcMagics(Magics):
         if not args.message:
             raise UsageError('a commit needs a message: %mv_commit ' + " ".join(args.names)
                              + (" " if args.names else "") + '-m "what this version is"')
-        result = self.ops.commit(args.message, args.names, metrics=_pairs(args.metric, "--metric", True),
-                                 params=_pairs(args.param, "--param", False),
-                                 allow_secrets=args.allow_secrets)
-        print(result["message"])
+        report = self.session.commit(args.message, args.names, metrics=_pairs(args.metric, "--metric", True),
+                                     params=_pairs(args.param, "--param", False),
+                                     allow_secrets=args.allow_secrets)
+        print(messages.commit_text(report))
 
     @line_magic
     @_friendly
@@ -125,13 +129,13 @@ class MvcMagics(Magics):
         args = _parse(self.mv_log, line)
         if _in_frontend(self.shell) and not args.text and self._show_widget("timeline_widget", limit=args.limit):
             return
-        infos = self.ops.log(args.rev, limit=args.limit, all=args.all)
+        path = self.session.path()
+        infos = api.log(args.rev, path=path, limit=args.limit, all=args.all)
         if not infos:
             print("No versions yet: %mv_commit -m 'message' makes the first.")
             return
-        with self._repo() as repo:
-            branch = repo.current_branch()
-        print("\n".join(render.log_lines(infos, branch, self.ops.state.version)))
+        branch = api.head(path=path).branch
+        print("\n".join(history.log_lines(infos, branch, self.session.state.version)))
 
     @line_magic
     @_friendly
@@ -159,9 +163,9 @@ class MvcMagics(Magics):
           %mv_checkout v1 --notebook
         """
         args = _parse(self.mv_checkout, line)
-        result = self.ops.checkout(args.rev, args.names, force=args.force, new_branch=args.branch,
-                                   notebook=args.notebook, trust=args.trust, allow=args.allow)
-        print(result["message"])
+        report = self.session.checkout(args.rev, args.names, force=args.force, new_branch=args.branch,
+                                       notebook=args.notebook, trust=args.trust, allow=args.allow)
+        print(messages.checkout_text(report))
 
     @line_magic
     @_friendly
@@ -178,7 +182,7 @@ class MvcMagics(Magics):
           %mv_diff baseline HEAD
         """
         args = _parse(self.mv_diff, line)
-        print("\n".join(render.diff_lines(self.ops.diff(args.old, args.new))))
+        print("\n".join(text.diff_lines(api.diff(args.old, args.new, path=self.session.path()))))
 
     @line_magic
     @_friendly
@@ -199,8 +203,16 @@ class MvcMagics(Magics):
         args = _parse(self.mv_branch, line)
         if (args.delete or args.force_delete) and not args.name:
             raise UsageError("which branch? %mv_branch -d NAME")
-        print(self.ops.branch(args.name, args.rev, delete=args.delete or args.force_delete,
-                              force=args.force_delete)["message"])
+        path = self.session.path()
+        if args.name is None:
+            print(messages.refs_text(api.branches(path=path), api.head(path=path).branch,
+                                     "No branches yet: %mv_commit creates 'main'."))
+        elif args.delete or args.force_delete:
+            sha = api.delete_branch(args.name, force=args.force_delete, path=path)
+            print(f"Deleted branch {args.name} (was {sha[:8]}).")
+        else:
+            sha = api.branch(args.name, args.rev, path=path)
+            print(f"Created branch {args.name} at {sha[:8]}. Switch to it with %mv_checkout {args.name}.")
 
     @line_magic
     @_friendly
@@ -221,7 +233,13 @@ class MvcMagics(Magics):
         args = _parse(self.mv_tag, line)
         if args.delete and not args.name:
             raise UsageError("which tag? %mv_tag -d NAME")
-        print(self.ops.tag(args.name, args.rev, delete=args.delete)["message"])
+        path = self.session.path()
+        if args.name is None:
+            print(messages.refs_text(api.tags(path=path), None, "No tags yet: %mv_tag NAME [REV]."))
+        elif args.delete:
+            print(f"Deleted tag {args.name} (was {api.delete_tag(args.name, path=path)[:8]}).")
+        else:
+            print(f"Tagged {api.tag(args.name, args.rev, path=path)[:8]} as {args.name}.")
 
     @line_magic
     @_friendly
@@ -235,7 +253,7 @@ class MvcMagics(Magics):
           %mv_status
         """
         _parse(self.mv_status, line)
-        print(self.ops.status()["message"])
+        print(messages.status_text(self.session.status()))
 
     @line_magic
     @_friendly
@@ -251,12 +269,17 @@ class MvcMagics(Magics):
           %mv_autocommit off
         """
         args = _parse(self.mv_autocommit, line)
+        state = self.session.state
         if args.mode == "on":
-            print(autocommit.enable(self.ops))
+            self.session.enable_autocommit()
+            what = "every variable worth versioning" if state.track_all else ", ".join(sorted(state.tracked))
+            print(f"Autocommit on: after each cell that changes them, commits {what}. "
+                  "%mv_autocommit off stops it.")
         elif args.mode == "off":
-            print(autocommit.disable(self.ops))
+            self.session.disable_autocommit()
+            print("Autocommit off.")
         else:
-            print(f"Autocommit is {'on' if self.ops.state.autocommit else 'off'}.")
+            print(f"Autocommit is {'on' if state.autocommit else 'off'}.")
 
     @line_magic
     @_friendly
@@ -278,15 +301,18 @@ class MvcMagics(Magics):
             return
         lines = []
         for rev in revs:
-            version = self.ops.show(rev)
-            lines += render.series_lines(f"{version.info.short_id} ({rev})", version.metrics.get("series", {}), args.metric)
+            version = api.show(rev, path=self.session.path())
+            lines += text.series_lines(f"{version.info.short_id} ({rev})", version.metrics.get("series", {}), args.metric)
         print("\n".join(lines) or f"No series{' named ' + args.metric if args.metric else ''} in "
               f"{', '.join(revs)}. Log some with jupyter_mvc.log_metric('loss', value).")
 
     # -- helpers -----------------------------------------------------------------------------
-    def _repo(self):
-        from contextlib import closing
-        return closing(self.ops.repo())
+    def checkout_message(self, rev: str) -> str:
+        """For the timeline widget's button: check out `rev`, say what happened."""
+        try:
+            return messages.checkout_text(self.session.checkout(rev))
+        except MvcError as exc:
+            return f"Not checked out: {exc}"
 
     def _show_widget(self, factory: str, *args, **kwargs) -> bool:
         """Display a widget from jupyter_mvc.widgets; False when they are not available."""
@@ -296,8 +322,7 @@ class MvcMagics(Magics):
         except (ImportError, AttributeError):
             return False
         from IPython.display import display
-        repo = self.ops.repo()
         if factory == "timeline_widget":
-            kwargs["on_checkout"] = self.ops.checkout_message
-        display(make(repo, *args, **kwargs))
+            kwargs["on_checkout"] = self.checkout_message
+        display(make(api.open_repo(self.session.path(), create=False), *args, **kwargs))
         return True

@@ -3,12 +3,13 @@ variable names and options, depending on where the cursor is."""
 from __future__ import annotations
 
 import shlex
-from contextlib import closing
 from typing import Any
 
 from IPython.core.completer import SimpleCompletion, context_matcher
 
+from .. import api
 from ..errors import MvcError
+from ..session import KernelSession
 
 _RECENT = 50  # short ids offered: the newest versions
 # magic -> what its positional arguments are, in order; the last repeats.
@@ -19,20 +20,20 @@ _POSITIONALS = {
     "mv_autocommit": ["on-off"], "mv_status": [],
 }
 _TAKES_VALUE = {"-m", "--message", "--metric", "--param", "-b", "--branch", "-n", "--limit",
-                "--allow", "--metric"}
+                "--allow"}
 
 
-def revisions(ops) -> list[str]:
+def revisions(session: KernelSession) -> list[str]:
     try:
-        with closing(ops.repo()) as repo:
-            names = ["HEAD"] + sorted(repo.branches()) + sorted(repo.tags())
-            names += [v.short_id for v in repo.log(limit=_RECENT, all=True)]
+        with api.open_repo(session.path(), create=False) as repo:
+            names = ["HEAD"] + sorted(api.branches(path=repo)) + sorted(api.tags(path=repo))
+            names += [v.short_id for v in api.log(path=repo, limit=_RECENT, all=True)]
             return list(dict.fromkeys(names))
     except MvcError:  # not in a repository yet: nothing to offer
         return []
 
 
-def candidates(ops, magic: str, words: list[str], token: str, parser=None) -> list[str]:
+def candidates(session: KernelSession, magic: str, words: list[str], token: str, parser=None) -> list[str]:
     """What fits at `token`, the last (partial) word after `%magic words...`."""
     if token.startswith("-") and parser is not None:
         return sorted(o for a in parser._actions for o in a.option_strings)
@@ -46,25 +47,25 @@ def candidates(ops, magic: str, words: list[str], token: str, parser=None) -> li
     deleting = "-d" in words or "-D" in words
     kind = kinds[min(len(positional), len(kinds) - 1)]
     if kind == "variable":
-        return sorted(ops.user_variables().objects)
+        return sorted(session.user_variables().objects)
     if kind == "on-off":
         return ["on", "off"]
     if kind in ("branch", "tag") and not deleting:
         return []  # a new name
     try:
-        with closing(ops.repo()) as repo:
+        with api.open_repo(session.path(), create=False) as repo:
             if kind == "branch":
-                return sorted(repo.branches())
+                return sorted(api.branches(path=repo))
             if kind == "tag":
-                return sorted(repo.tags())
+                return sorted(api.tags(path=repo))
             if kind == "version-variable":
-                return sorted(repo.manifest(repo.resolve(positional[0])).variables)
+                return sorted(api.show(positional[0], path=repo).manifest.variables)
     except MvcError:
         return []
-    return revisions(ops)
+    return revisions(session)
 
 
-def install(shell: Any, ops, parsers: dict) -> Any:
+def install(shell: Any, session: KernelSession, parsers: dict) -> Any:
     """Add a matcher to the shell's completer; returns it (for `uninstall`)."""
 
     @context_matcher()
@@ -81,7 +82,7 @@ def install(shell: Any, ops, parsers: dict) -> Any:
             return {"completions": [], "suppress": False}  # still typing the magic's name
         token = context.token
         args = words[1:] if line.endswith(" ") or not token else words[1:-1]
-        options = candidates(ops, magic, args, token, parsers.get(magic))
+        options = candidates(session, magic, args, token, parsers.get(magic))
         matches = [SimpleCompletion(c, type="mvc") for c in options if c.startswith(token)]
         return {"completions": matches, "suppress": bool(matches)}
 

@@ -84,11 +84,3 @@ def executed_cells(shell: Any) -> str:
             continue  # In[0] is always empty
         parts.append(f"\n# In[{n}]:\n{source.rstrip()}\n")
     return "".join(parts)
-
-
-def read_notebook(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        return None
