@@ -1,78 +1,85 @@
 // Requests to the server extension (<base_url>/jupyter-mvc/...). ServerConnection adds
-// the auth token and the XSRF header that POSTs need.
+// the auth token and the XSRF header that POSTs need. The reply shapes live in wire.ts.
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-export interface IVersionInfo {
-  id: string;
-  short_id: string;
-  parents: string[];
-  subject: string;
-  message: string;
-  author: string;
-  time: number;
-  variables: string[];
-  metrics: Record<string, number | null>;
-  branches: string[];
-  tags: string[];
-  is_head: boolean;
-  lane: number;
-}
-
-export interface ILog {
-  head: string | null;
-  branch: string | null;
-  lanes: number;
-  versions: IVersionInfo[];
-}
-
-export interface IVariable {
-  name: string;
-  type: string;
-  size: number;
-  summary_line: string;
-}
-
-export interface IVersion {
-  info: IVersionInfo;
-  variables: IVariable[];
-  metrics: { scalars?: Record<string, number | null> };
-  params: Record<string, unknown>;
-}
-
-export interface IDiff {
-  old: IVersionInfo;
-  new: IVersionInfo;
-  variables: { name: string; status: string; old: Record<string, unknown> | null; new: Record<string, unknown> | null }[];
-  params: Record<string, [unknown, unknown]>;
-  metrics: Record<string, [unknown, unknown]>;
-}
+import { IDiff, IErrorReply, ILog, ITagReply, IVersion } from './wire';
 
 /** An error reply from the server: `message` says what was wrong and how to fix it. */
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly error = 'error'
+  ) {
     super(message);
+    this.name = 'ApiError';
   }
 }
 
-export async function requestAPI<T>(
-  endpoint: string,
-  params: Record<string, string>,
-  init: RequestInit = {}
-): Promise<T> {
-  const settings = ServerConnection.makeSettings();
-  const query = URLExt.objectToQueryString(params);
-  const url = URLExt.join(settings.baseUrl, 'jupyter-mvc', endpoint) + query;
-  const response = await ServerConnection.makeRequest(url, init, settings);
-  const text = await response.text();
-  let data: any = {};
-  try {
-    data = text ? JSON.parse(text) : {};
-  } catch {
-    data = { message: text };
+/** The server extension's REST API. */
+export class VersionsApi {
+  constructor(
+    private settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+  ) {}
+
+  /** GET log: the versions of the repository holding `path`, newest first. */
+  log(path: string, all = true): Promise<ILog> {
+    return this.request<ILog>('log', { path, ...(all ? { all: '1' } : {}) });
   }
-  if (!response.ok) {
-    throw new ApiError(response.status, data.message || response.statusText);
+
+  /** GET version: one version in full. */
+  version(path: string, rev: string): Promise<IVersion> {
+    return this.request<IVersion>('version', { path, rev });
   }
-  return data as T;
+
+  /** GET diff: what changed from `older` to `newer`. */
+  diff(path: string, older: string, newer: string): Promise<IDiff> {
+    return this.request<IDiff>('diff', { path, old: older, new: newer });
+  }
+
+  /** POST tag: name a version. */
+  tag(path: string, name: string, rev = 'HEAD'): Promise<ITagReply> {
+    return this.request<ITagReply>(
+      'tag',
+      {},
+      { method: 'POST', body: JSON.stringify({ path, name, rev }) }
+    );
+  }
+
+  private async request<T>(
+    endpoint: string,
+    params: Record<string, string>,
+    init: RequestInit = {}
+  ): Promise<T> {
+    const query = URLExt.objectToQueryString(params);
+    const url =
+      URLExt.join(this.settings.baseUrl, 'jupyter-mvc', endpoint) + query;
+    let response: Response;
+    try {
+      response = await ServerConnection.makeRequest(url, init, this.settings);
+    } catch (err) {
+      throw new ApiError(
+        0,
+        `The Jupyter server did not answer (${(err as Error).message}); is it still running?`,
+        'network'
+      );
+    }
+    const text = await response.text();
+    let data: unknown = {};
+    try {
+      data = text ? JSON.parse(text) : {};
+    } catch {
+      data = { message: text };
+    }
+    if (!response.ok) {
+      const reply = data as Partial<IErrorReply>;
+      throw new ApiError(
+        response.status,
+        reply.message || response.statusText,
+        reply.error
+      );
+    }
+    return data as T;
+  }
 }

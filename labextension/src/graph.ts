@@ -1,12 +1,12 @@
 // The commit graph drawn beside the version rows: one lane per branch (lanes come from
 // the server), a dot per version, a line to each parent.
-import { IVersionInfo } from './api';
+import { ILogEntry } from './wire';
 
 export const ROW = 52;
 const LANE = 14;
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
-export function drawGraph(versions: IVersionInfo[], lanes: number): SVGSVGElement {
+export function drawGraph(versions: ILogEntry[], lanes: number): SVGSVGElement {
   const svg = document.createElementNS(SVG_NS, 'svg');
   const width = Math.max(1, lanes) * LANE + 6;
   svg.setAttribute('width', String(width));

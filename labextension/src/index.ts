@@ -1,11 +1,13 @@
 // jupyter_mvc in JupyterLab: the Versions sidebar and the status bar item of the active
 // notebook, refreshed when the notebook changes and after each cell runs.
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
-import { INotebookTracker, NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
+import { INotebookTracker, NotebookActions } from '@jupyterlab/notebook';
 import { IStatusBar } from '@jupyterlab/statusbar';
 import { LabIcon } from '@jupyterlab/ui-components';
 
+import { VersionsApi } from './api';
 import { KernelBridge } from './kernel';
+import { VersionsModel } from './model';
 import { VersionsPanel } from './sidebar';
 import { VersionStatus } from './status';
 
@@ -24,27 +26,29 @@ const plugin: JupyterFrontEndPlugin<void> = {
   autoStart: true,
   requires: [INotebookTracker],
   optional: [IStatusBar],
-  activate: (app: JupyterFrontEnd, tracker: INotebookTracker, statusBar: IStatusBar | null) => {
-    const bridge = new KernelBridge();
-    const panel = new VersionsPanel(bridge);
+  activate: (
+    app: JupyterFrontEnd,
+    tracker: INotebookTracker,
+    statusBar: IStatusBar | null
+  ) => {
+    const model = new VersionsModel(
+      new VersionsApi(app.serviceManager.serverSettings),
+      new KernelBridge()
+    );
+    const panel = new VersionsPanel(model);
     panel.title.icon = versionsIcon;
     app.shell.add(panel, 'right', { rank: 600 });
-    const status = new VersionStatus(bridge);
     if (statusBar) {
       statusBar.registerStatusItem('jupyter-mvc:status', {
-        item: status,
+        item: new VersionStatus(model),
         align: 'left',
         rank: 5,
-        isActive: () => !!tracker.currentWidget
+        isActive: () => !!tracker.currentWidget,
+        activeStateChanged: model.changed
       });
     }
-    const follow = (nb: NotebookPanel | null) => {
-      panel.setNotebook(nb);
-      status.setNotebook(nb);
-    };
-    tracker.currentChanged.connect((_, nb) => follow(nb));
-    follow(tracker.currentWidget);
-    panel.changed.connect(() => void status.refresh());
+    tracker.currentChanged.connect((_, nb) => model.setNotebook(nb));
+    model.setNotebook(tracker.currentWidget);
 
     // A cell may have run %mv_commit / %mv_checkout or changed a tracked variable.
     let timer = 0;
@@ -53,15 +57,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
         return;
       }
       window.clearTimeout(timer);
-      timer = window.setTimeout(() => {
-        void panel.refresh();
-        void status.refresh();
-      }, 300);
+      timer = window.setTimeout(() => void model.refresh(), 300);
     });
 
     app.commands.addCommand('jupyter-mvc:refresh', {
       label: 'Refresh notebook versions',
-      execute: () => Promise.all([panel.refresh(), status.refresh()])
+      execute: () => model.refresh()
     });
   }
 };

@@ -1,29 +1,54 @@
 // Talks to the notebook's kernel over the "jupyter_mvc" comm. What the user typed goes
 // in the comm message's data; the only code ever executed is the fixed SETUP line.
+// A request whose kernel restarts, dies or closes the comm before answering is rejected
+// with a KernelError: no caller waits forever.
 import { ISessionContext } from '@jupyterlab/apputils';
 import { Kernel } from '@jupyterlab/services';
+
+import { CommAction, CommReply, ICommRequest, ResultOf } from './wire';
 
 const TARGET = 'jupyter_mvc';
 const SETUP = '%load_ext jupyter_mvc';
 
-export interface IKernelRequest {
-  action: 'status' | 'commit' | 'checkout';
-  rev?: string;
-  message?: string;
-  names?: string[];
-  force?: boolean;
-}
+/** The request without its id (the bridge numbers requests). */
+export type KernelRequest<A extends CommAction = CommAction> = Omit<
+  ICommRequest,
+  'id' | 'action'
+> & { action: A };
 
-/** A refusal from the kernel side (e.g. a checkout that would discard changes). */
+/**
+ * A refusal or failure on the kernel side. `error` is the Python exception class name
+ * for refusals sent by the kernel (e.g. 'DirtyCheckoutError', whose `names` lists the
+ * variables a checkout would overwrite), or one of the bridge's own: 'NoKernel',
+ * 'Setup', 'KernelRestarted', 'CommClosed'.
+ */
 export class KernelError extends Error {
-  constructor(readonly kind: string, message: string) {
+  constructor(
+    readonly error: string,
+    message: string,
+    readonly names: string[] = []
+  ) {
     super(message);
+    this.name = 'KernelError';
   }
 }
 
+interface IPending {
+  kernel: Kernel.IKernelConnection;
+  comm: Kernel.IComm;
+  resolve: (reply: CommReply) => void;
+  reject: (err: KernelError) => void;
+}
+
+const RESTARTED =
+  'The kernel restarted before jupyter_mvc answered; try again.';
+const DIED = 'The kernel stopped before jupyter_mvc answered; start it and try again.';
+const CLOSED = 'The jupyter_mvc comm closed before it answered; try again.';
+
 export class KernelBridge {
   private comms = new Map<Kernel.IKernelConnection, Promise<Kernel.IComm>>();
-  private pending = new Map<number, (reply: any) => void>();
+  private live = new Map<Kernel.IKernelConnection, Kernel.IComm>();
+  private pending = new Map<number, IPending>();
   private nextId = 0;
 
   /** Whether the session has a kernel we can talk to right now. */
@@ -31,21 +56,90 @@ export class KernelBridge {
     return !!ctx.session?.kernel;
   }
 
-  async request(ctx: ISessionContext, data: IKernelRequest): Promise<any> {
+  /** Send one request; resolves to its result, rejects with a KernelError. */
+  async request<A extends CommAction>(
+    ctx: ISessionContext,
+    data: KernelRequest<A>
+  ): Promise<ResultOf<A>> {
     await ctx.ready;
     const kernel = ctx.session?.kernel;
     if (!kernel) {
-      throw new KernelError('NoKernel', 'This notebook has no kernel: start one (Kernel menu) and try again.');
+      throw new KernelError(
+        'NoKernel',
+        'This notebook has no kernel: start one (Kernel menu) and try again.'
+      );
     }
     const comm = await this.comm(kernel);
     const id = ++this.nextId;
-    const reply = new Promise<any>(resolve => this.pending.set(id, resolve));
-    comm.send({ ...data, id } as any);
+    const reply = new Promise<CommReply>((resolve, reject) =>
+      this.pending.set(id, { kernel, comm, resolve, reject })
+    );
+    if (comm.isDisposed) {
+      this.closed(kernel, comm);
+    } else {
+      const message: ICommRequest = { ...data, id };
+      try {
+        comm.send(message as unknown as Record<string, never>);
+      } catch {
+        this.closed(kernel, comm);
+      }
+    }
     const answer = await reply;
     if (!answer.ok) {
-      throw new KernelError(answer.error, answer.message);
+      throw new KernelError(answer.error, answer.message, answer.names ?? []);
     }
-    return answer.result;
+    return answer.result as ResultOf<A>;
+  }
+
+  /** Reject every request waiting on `kernel`, and forget its comm. */
+  private fail(
+    kernel: Kernel.IKernelConnection,
+    message: string,
+    error = 'KernelRestarted'
+  ): void {
+    this.comms.delete(kernel);
+    this.live.delete(kernel);
+    this.reject(p => p.kernel === kernel, error, message);
+  }
+
+  /** `comm` closed: reject the requests sent on it; the next request opens a new one. */
+  private closed(kernel: Kernel.IKernelConnection, comm: Kernel.IComm): void {
+    if (this.live.get(kernel) === comm) {
+      this.live.delete(kernel);
+      this.comms.delete(kernel);
+    }
+    this.reject(p => p.comm === comm, 'CommClosed', CLOSED);
+  }
+
+  private reject(
+    which: (p: IPending) => boolean,
+    error: string,
+    message: string
+  ): void {
+    for (const [id, p] of [...this.pending]) {
+      if (which(p)) {
+        this.pending.delete(id);
+        p.reject(new KernelError(error, message));
+      }
+    }
+  }
+
+  private onStatus(
+    kernel: Kernel.IKernelConnection,
+    status: Kernel.Status
+  ): void {
+    if (status === 'restarting' || status === 'autorestarting') {
+      // A new kernel process has no comm and no extension yet.
+      this.fail(kernel, RESTARTED);
+    } else if (status === 'dead') {
+      this.fail(kernel, DIED);
+    }
+  }
+
+  private onDisposed(kernel: Kernel.IKernelConnection): void {
+    this.fail(kernel, RESTARTED);
+    kernel.statusChanged.disconnect(this.onStatus, this);
+    kernel.disposed.disconnect(this.onDisposed, this);
   }
 
   private comm(kernel: Kernel.IKernelConnection): Promise<Kernel.IComm> {
@@ -53,39 +147,55 @@ export class KernelBridge {
     if (!comm) {
       comm = this.open(kernel);
       this.comms.set(kernel, comm);
-      comm.catch(() => this.comms.delete(kernel));
-      kernel.statusChanged.connect((k, status) => {
-        if (status === 'restarting' || status === 'autorestarting' || status === 'dead') {
-          this.comms.delete(k); // a new kernel process has no comm and no extension yet
+      const opening = comm;
+      comm.catch(() => {
+        if (this.comms.get(kernel) === opening) {
+          this.comms.delete(kernel);
         }
       });
-      kernel.disposed.connect(k => this.comms.delete(k));
+      // Lumino connects a (slot, thisArg) pair once, however often we get here.
+      kernel.statusChanged.connect(this.onStatus, this);
+      kernel.disposed.connect(this.onDisposed, this);
     }
     return comm;
   }
 
   private async open(kernel: Kernel.IKernelConnection): Promise<Kernel.IComm> {
-    const future = kernel.requestExecute({ code: SETUP, silent: true, store_history: false });
-    const done = await future.done;
-    if (done.content.status !== 'ok') {
+    let ok = false;
+    try {
+      const future = kernel.requestExecute({
+        code: SETUP,
+        silent: true,
+        store_history: false
+      });
+      const done = await future.done;
+      ok = done.content.status === 'ok';
+    } catch {
+      // The future is cancelled when the kernel restarts or dies while it runs.
+      throw new KernelError('KernelRestarted', RESTARTED);
+    }
+    if (!ok) {
       throw new KernelError(
         'Setup',
-        '`%load_ext jupyter_mvc` failed in this kernel: install jupyter_mvc in the kernel\'s environment.'
+        "`%load_ext jupyter_mvc` failed in this kernel: install jupyter_mvc in the kernel's environment."
       );
     }
     const comm = kernel.createComm(TARGET);
     comm.onMsg = msg => {
-      const data = msg.content.data as any;
-      const resolve = this.pending.get(data?.id);
-      if (resolve) {
+      const data = msg.content.data as unknown as CommReply;
+      const p = typeof data?.id === 'number' ? this.pending.get(data.id) : undefined;
+      if (p) {
         this.pending.delete(data.id);
-        resolve(data);
+        p.resolve(data);
       }
     };
-    comm.onClose = () => {
-      this.comms.delete(kernel);
-    };
-    await comm.open({}).done;
+    comm.onClose = () => this.closed(kernel, comm);
+    try {
+      await comm.open({}).done;
+    } catch {
+      throw new KernelError('KernelRestarted', RESTARTED);
+    }
+    this.live.set(kernel, comm);
     return comm;
   }
 }

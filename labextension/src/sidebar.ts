@@ -1,27 +1,24 @@
 // The "Versions" sidebar of the active notebook: graph + list (message, age, metrics,
 // branches, tags), commit / check out / compare actions, details of a version or a diff.
+// It renders the VersionsModel and forwards clicks to it; it fetches nothing itself.
 import { Dialog, InputDialog, showDialog } from '@jupyterlab/apputils';
 import { NotebookPanel } from '@jupyterlab/notebook';
 import { Widget } from '@lumino/widgets';
-import { Signal } from '@lumino/signaling';
 
-import { IDiff, ILog, IVersion, IVersionInfo, requestAPI } from './api';
 import { age, drawGraph, num } from './graph';
-import { KernelBridge, KernelError } from './kernel';
+import { KernelError } from './kernel';
+import { Details, VersionsModel } from './model';
+import { DIRTY_CHECKOUT, ILogEntry } from './wire';
 
 export class VersionsPanel extends Widget {
-  /** Emitted after this panel changed kernel state (commit, checkout). */
-  readonly changed = new Signal<this, void>(this);
-  private notebook: NotebookPanel | null = null;
-  private log: ILog | null = null;
   private selected = new Set<string>();
   private listNode: HTMLElement;
   private noteNode: HTMLElement;
   private detailsNode: HTMLElement;
   private compareButton: HTMLButtonElement;
-  private refreshing: Promise<void> | null = null;
+  private notebook: NotebookPanel | null = null;
 
-  constructor(private bridge: KernelBridge) {
+  constructor(private model: VersionsModel) {
     super();
     this.id = 'jupyter-mvc-versions';
     this.addClass('jp-mvc-panel');
@@ -30,67 +27,111 @@ export class VersionsPanel extends Widget {
     header.className = 'jp-mvc-header';
     header.innerHTML = '<h2>Versions</h2>';
     const commit = button('Commit…', 'jp-mvc-commit', () => void this.commit());
-    this.compareButton = button('Compare', 'jp-mvc-compare', () => void this.compare());
-    const refresh = button('Refresh', 'jp-mvc-refresh', () => void this.refresh());
+    this.compareButton = button('Compare', 'jp-mvc-compare', () =>
+      void this.compare()
+    );
+    const refresh = button('Refresh', 'jp-mvc-refresh', () =>
+      void this.model.refresh()
+    );
     header.append(commit, this.compareButton, refresh);
     this.noteNode = div('jp-mvc-note');
     this.listNode = div('jp-mvc-list');
     this.detailsNode = div('jp-mvc-details');
     this.node.append(header, this.noteNode, this.listNode, this.detailsNode);
-    this.updateCompare();
+    model.changed.connect(this.render, this);
+    this.render();
   }
 
-  setNotebook(panel: NotebookPanel | null): void {
-    if (panel !== this.notebook) {
-      this.notebook = panel;
+  dispose(): void {
+    this.model.changed.disconnect(this.render, this);
+    super.dispose();
+  }
+
+  /** Draw the model's state. */
+  private render(): void {
+    const model = this.model;
+    if (model.notebook !== this.notebook) {
+      this.notebook = model.notebook;
       this.selected.clear();
-      this.detailsNode.textContent = '';
-      void this.refresh();
     }
-  }
-
-  /** Reload the list from the server (coalesces overlapping calls). */
-  refresh(): Promise<void> {
-    if (!this.refreshing) {
-      this.refreshing = this.load().finally(() => (this.refreshing = null));
-    }
-    return this.refreshing;
-  }
-
-  private async load(): Promise<void> {
-    const panel = this.notebook;
-    if (!panel) {
-      this.render(null, 'Open a notebook to see its versions.');
-      return;
-    }
-    await panel.context.ready;
-    try {
-      const log = await requestAPI<ILog>('log', { path: panel.context.path, all: '1' });
-      this.render(log, log.versions.length ? '' : 'No versions yet: commit one (Commit… or %mv_commit).');
-    } catch (err) {
-      this.render(null, (err as Error).message);
-    }
-  }
-
-  private render(log: ILog | null, note: string): void {
-    this.log = log;
-    this.noteNode.textContent = note;
-    this.listNode.textContent = '';
+    const log = model.log;
     const versions = log?.versions ?? [];
     for (const id of [...this.selected]) {
       if (!versions.some(v => v.id === id)) {
         this.selected.delete(id);
       }
     }
-    if (versions.length) {
+    this.renderNote();
+    this.listNode.textContent = '';
+    if (log && versions.length) {
       const rows = div('jp-mvc-rows');
       versions.forEach(v => rows.appendChild(this.row(v)));
-      this.listNode.append(drawGraph(versions, log!.lanes), rows);
+      this.listNode.append(drawGraph(versions, log.lanes), rows);
     }
+    this.renderDetails(model.shown);
     this.updateCompare();
   }
 
-  private row(v: IVersionInfo): HTMLElement {
+  private renderNote(): void {
+    const model = this.model;
+    let text = '';
+    let error = false;
+    if (model.notice) {
+      ({ text, error } = model.notice);
+    } else if (!model.notebook) {
+      text = 'Open a notebook to see its versions.';
+    } else if (model.logError) {
+      text = model.logError;
+    } else if (model.log && !model.log.versions.length) {
+      text = 'No versions yet: commit one (Commit… or %mv_commit).';
+    }
+    this.noteNode.textContent = text;
+    this.noteNode.classList.toggle('jp-mvc-error', error);
+  }
+
+  private renderDetails(shown: Details): void {
+    this.detailsNode.textContent = '';
+    this.detailsNode.classList.toggle('jp-mvc-diff', shown?.kind === 'diff');
+    if (shown?.kind === 'version') {
+      const v = shown.version;
+      const rows = v.variables.map(x => [x.name, x.type, x.summary_line]);
+      const scalars = Object.entries(v.metrics.scalars ?? {}).map(([k, val]) => [
+        k,
+        num(val)
+      ]);
+      const params = Object.entries(v.params).map(([k, val]) => [
+        k,
+        JSON.stringify(val)
+      ]);
+      this.detailsNode.append(
+        heading(`${v.info.short_id}: ${v.info.subject}`),
+        table(['variable', 'type', 'summary'], rows),
+        ...(scalars.length ? [table(['metric', 'value'], scalars)] : []),
+        ...(params.length ? [table(['param', 'value'], params)] : [])
+      );
+    } else if (shown?.kind === 'diff') {
+      const d = shown.diff;
+      const rows = d.variables.map(c => [
+        c.name,
+        c.status,
+        c.old ? c.old_line : '—',
+        c.new ? c.new_line : '—'
+      ]);
+      const changes = [
+        ...Object.entries(d.metrics),
+        ...Object.entries(d.params)
+      ].map(([k, [a, b]]) => [k, JSON.stringify(a), JSON.stringify(b)]);
+      this.detailsNode.append(
+        heading(`${d.old.short_id} → ${d.new.short_id}`),
+        table(['variable', 'change', 'old', 'new'], rows),
+        ...(changes.length
+          ? [table(['metric/param', 'old', 'new'], changes)]
+          : [])
+      );
+    }
+  }
+
+  private row(v: ILogEntry): HTMLElement {
     const row = div('jp-mvc-version');
     row.dataset.id = v.id;
     if (v.is_head) {
@@ -102,7 +143,11 @@ export class VersionsPanel extends Widget {
     pick.title = 'Select two versions to compare';
     pick.checked = this.selected.has(v.id);
     pick.onchange = () => {
-      pick.checked ? this.selected.add(v.id) : this.selected.delete(v.id);
+      if (pick.checked) {
+        this.selected.add(v.id);
+      } else {
+        this.selected.delete(v.id);
+      }
       this.updateCompare();
     };
     const main = div('jp-mvc-main');
@@ -110,13 +155,23 @@ export class VersionsPanel extends Widget {
     subject.className = 'jp-mvc-subject';
     subject.textContent = v.subject || '(no message)';
     subject.title = `${v.message}\n${v.short_id} by ${v.author}\nvariables: ${v.variables.join(', ')}`;
-    subject.onclick = () => void this.details(v.id);
-    const refs = [...v.branches.map(b => badge(b, 'jp-mvc-branch')), ...v.tags.map(t => badge(t, 'jp-mvc-tag'))];
+    subject.onclick = () => void this.model.details(v.id).catch(ignore);
+    const refs = [
+      ...v.branches.map(b => badge(b, 'jp-mvc-branch')),
+      ...v.tags.map(t => badge(t, 'jp-mvc-tag'))
+    ];
     const meta = div('jp-mvc-meta');
-    meta.textContent = [v.short_id, age(v.time),
-      ...Object.entries(v.metrics).map(([k, val]) => `${k}=${num(val)}`)].filter(Boolean).join(' · ');
+    meta.textContent = [
+      v.short_id,
+      age(v.time),
+      ...Object.entries(v.metrics).map(([k, val]) => `${k}=${num(val)}`)
+    ]
+      .filter(Boolean)
+      .join(' · ');
     main.append(subject, ...refs, meta);
-    const checkout = button('Check out', 'jp-mvc-checkout', () => void this.checkout(v));
+    const checkout = button('Check out', 'jp-mvc-checkout', () =>
+      void this.checkout(v)
+    );
     checkout.title = `Load ${v.short_id}'s variables into this notebook's kernel`;
     row.append(pick, main, checkout);
     return row;
@@ -127,14 +182,8 @@ export class VersionsPanel extends Widget {
     this.compareButton.title = 'Tick two versions, then compare them';
   }
 
-  private say(text: string, error = false): void {
-    this.noteNode.textContent = text;
-    this.noteNode.classList.toggle('jp-mvc-error', error);
-  }
-
   private async commit(): Promise<void> {
-    const panel = this.notebook;
-    if (!panel) {
+    if (!this.model.notebook) {
       return;
     }
     const answer = await InputDialog.getText({
@@ -145,90 +194,52 @@ export class VersionsPanel extends Widget {
     if (!answer.button.accept || !answer.value?.trim()) {
       return;
     }
-    try {
-      // The message travels as comm data, never as code.
-      const result = await this.bridge.request(panel.sessionContext, { action: 'commit', message: answer.value });
-      await this.refresh();
-      this.say(result.message);
-      this.changed.emit();
-    } catch (err) {
-      this.say((err as Error).message, true);
-    }
+    // The model shows the outcome (its notice); nothing more to do here.
+    await this.model.commit(answer.value).catch(ignore);
   }
 
-  private async checkout(v: IVersionInfo, force = false): Promise<void> {
-    const panel = this.notebook;
-    if (!panel) {
-      return;
-    }
+  private async checkout(v: ILogEntry, force = false): Promise<void> {
     try {
-      const result = await this.bridge.request(panel.sessionContext, { action: 'checkout', rev: v.id, force });
-      await this.refresh();
-      this.say(result.message);
-      this.changed.emit();
+      await this.model.checkout(v.id, force);
     } catch (err) {
-      const message = (err as Error).message;
-      if (!force && err instanceof KernelError && message.includes('would overwrite')) {
+      // Decided on the error's type, never on its text.
+      if (!force && err instanceof KernelError && err.error === DIRTY_CHECKOUT) {
+        const names = err.names.length ? err.names.join(', ') : 'variables';
+        const body = document.createElement('p');
+        body.className = 'jp-mvc-dirty-dialog';
+        body.textContent =
+          `Checking out ${v.short_id} would overwrite ${names}, changed since the last ` +
+          'commit. Discard the changes, or cancel and commit them first (Commit…).';
         const ok = await showDialog({
           title: `Check out ${v.short_id}?`,
-          body: message,
-          buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Discard changes and check out' })]
+          body: new Widget({ node: body }),
+          buttons: [
+            Dialog.cancelButton(),
+            Dialog.warnButton({ label: 'Discard changes and check out' })
+          ]
         });
         if (ok.button.accept) {
           return this.checkout(v, true);
         }
-        return;
       }
-      this.say(message, true);
-    }
-  }
-
-  private async details(rev: string): Promise<void> {
-    const panel = this.notebook;
-    if (!panel) {
-      return;
-    }
-    try {
-      const v = await requestAPI<IVersion>('version', { path: panel.context.path, rev });
-      const rows = v.variables.map(x => [x.name, x.type, x.summary_line]);
-      const scalars = Object.entries(v.metrics.scalars ?? {}).map(([k, val]) => [k, num(val)]);
-      const params = Object.entries(v.params).map(([k, val]) => [k, JSON.stringify(val)]);
-      this.detailsNode.textContent = '';
-      this.detailsNode.append(
-        heading(`${v.info.short_id}: ${v.info.subject}`),
-        table(['variable', 'type', 'summary'], rows),
-        ...(scalars.length ? [table(['metric', 'value'], scalars)] : []),
-        ...(params.length ? [table(['param', 'value'], params)] : [])
-      );
-    } catch (err) {
-      this.say((err as Error).message, true);
+      // Any other error is already the model's notice.
     }
   }
 
   private async compare(): Promise<void> {
-    const panel = this.notebook;
-    const versions = this.log?.versions ?? [];
-    if (!panel || this.selected.size !== 2) {
+    const versions = this.model.log?.versions ?? [];
+    if (this.selected.size !== 2) {
       return;
     }
     // Older first: the list is newest first.
     const [newer, older] = versions.filter(v => this.selected.has(v.id));
-    try {
-      const d = await requestAPI<IDiff>('diff', { path: panel.context.path, old: older.id, new: newer.id });
-      const rows = d.variables.map(c => [c.name, c.status, summary(c.old), summary(c.new)]);
-      const changes = [...Object.entries(d.metrics), ...Object.entries(d.params)].map(
-        ([k, [a, b]]) => [k, JSON.stringify(a), JSON.stringify(b)]);
-      this.detailsNode.textContent = '';
-      this.detailsNode.classList.add('jp-mvc-diff');
-      this.detailsNode.append(
-        heading(`${d.old.short_id} → ${d.new.short_id}`),
-        table(['variable', 'change', 'old', 'new'], rows),
-        ...(changes.length ? [table(['metric/param', 'old', 'new'], changes)] : [])
-      );
-    } catch (err) {
-      this.say((err as Error).message, true);
-    }
+    await this.model.compare(older.id, newer.id).catch(ignore);
   }
+}
+
+/** For errors the model already shows as its notice. */
+function ignore(): void {
+  /* shown by the model */
 }
 
 function div(className: string): HTMLDivElement {
@@ -268,11 +279,4 @@ function table(head: string[], rows: string[][]): HTMLTableElement {
     r.forEach(cell => (row.insertCell().textContent = cell));
   });
   return node;
-}
-
-function summary(s: Record<string, unknown> | null): string {
-  if (!s) {
-    return '—';
-  }
-  return Object.entries(s).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`).join(' ');
 }

@@ -1,47 +1,54 @@
 // Status bar item: the notebook kernel's version and whether tracked variables changed
-// since (asked of the kernel over the comm, "status" action).
-import { NotebookPanel } from '@jupyterlab/notebook';
+// since. It renders the VersionsModel's kernel state; it fetches nothing itself.
 import { Widget } from '@lumino/widgets';
 
-import { ILog, requestAPI } from './api';
-import { KernelBridge } from './kernel';
+import { VersionsModel } from './model';
 
 export class VersionStatus extends Widget {
-  private notebook: NotebookPanel | null = null;
-
-  constructor(private bridge: KernelBridge) {
+  constructor(private model: VersionsModel) {
     super();
     this.addClass('jp-mvc-status');
-    this.node.textContent = 'mvc: –';
+    model.changed.connect(this.render, this);
+    this.render();
   }
 
-  setNotebook(panel: NotebookPanel | null): void {
-    this.notebook = panel;
-    void this.refresh();
+  dispose(): void {
+    this.model.changed.disconnect(this.render, this);
+    super.dispose();
   }
 
-  async refresh(): Promise<void> {
-    const panel = this.notebook;
-    if (!panel) {
+  private render(): void {
+    const model = this.model;
+    const state = model.kernel;
+    if (!model.notebook) {
       this.show_('mvc: –', '');
       return;
     }
-    try {
-      await panel.context.ready;
-      // Only a notebook whose repository has versions gets the extension loaded into
-      // its kernel: opening any notebook should not change its kernel.
-      const log = await requestAPI<ILog>('log', { path: panel.context.path, limit: '1' });
-      if (!log.versions.length || !KernelBridge.hasKernel(panel.sessionContext)) {
-        this.show_('mvc: no versions', 'Commit one from the Versions sidebar or with %mv_commit');
-        return;
+    switch (state.kind) {
+      case 'none':
+        this.show_('mvc: –', model.loading ? 'Loading…' : '');
+        break;
+      case 'no-versions':
+        this.show_(
+          'mvc: no versions',
+          'Commit one from the Versions sidebar or with %mv_commit'
+        );
+        break;
+      case 'no-kernel':
+        this.show_('mvc: no kernel', 'Start a kernel to see its version');
+        break;
+      case 'error':
+        this.show_('mvc: ?', state.message);
+        break;
+      case 'status': {
+        const st = state.status;
+        const id = st.version ? st.version.slice(0, 8) : 'none';
+        const dirty = [...st.changed, ...st.new, ...st.missing];
+        const branch = st.branch ? ` (${st.branch})` : '';
+        const text = `mvc: ${id}${branch} · ${dirty.length ? `${dirty.length} changed` : 'clean'}`;
+        this.show_(text, st.message ?? '', dirty.length > 0);
+        break;
       }
-      const st = await this.bridge.request(panel.sessionContext, { action: 'status' });
-      const id = st.version ? String(st.version).slice(0, 8) : 'none';
-      const dirty = [...st.changed, ...st.new, ...st.missing];
-      const text = `mvc: ${id}${st.branch ? ` (${st.branch})` : ''} · ${dirty.length ? `${dirty.length} changed` : 'clean'}`;
-      this.show_(text, st.message ?? '', dirty.length > 0);
-    } catch (err) {
-      this.show_('mvc: ?', (err as Error).message);
     }
   }
 

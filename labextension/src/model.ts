@@ -1,0 +1,294 @@
+// The one model of the extension: the active notebook, its repository's log, its
+// kernel's status, the details shown and the last message. The sidebar and the status
+// bar item observe `changed` and only render; all fetching happens here.
+import { ISessionContext } from '@jupyterlab/apputils';
+import { NotebookPanel } from '@jupyterlab/notebook';
+import { IDisposable } from '@lumino/disposable';
+import { ISignal, Signal } from '@lumino/signaling';
+
+import { VersionsApi } from './api';
+import { KernelBridge, KernelError } from './kernel';
+import {
+  DIRTY_CHECKOUT,
+  ICheckoutResult,
+  ICommitResult,
+  IDiff,
+  ILog,
+  IStatusResult,
+  IVersion
+} from './wire';
+
+/** A line for the user: the result of the last action, or what went wrong. */
+export interface INotice {
+  text: string;
+  error: boolean;
+}
+
+/** What the details area shows: one version, or the diff of two. */
+export type Details =
+  | { kind: 'version'; version: IVersion }
+  | { kind: 'diff'; diff: IDiff }
+  | null;
+
+/** The kernel side, as the status bar shows it. */
+export type KernelState =
+  | { kind: 'none' } // no notebook, or not asked yet
+  | { kind: 'no-versions' } // the repository has no versions: the kernel is left alone
+  | { kind: 'no-kernel' }
+  | { kind: 'status'; status: IStatusResult }
+  | { kind: 'error'; message: string };
+
+export class VersionsModel implements IDisposable {
+  constructor(
+    private api: VersionsApi = new VersionsApi(),
+    private bridge: KernelBridge = new KernelBridge()
+  ) {}
+
+  /** Emitted whenever anything below changed. */
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  get notebook(): NotebookPanel | null {
+    return this._notebook;
+  }
+
+  /** The log of the active notebook's repository (all branches), or null. */
+  get log(): ILog | null {
+    return this._log;
+  }
+
+  /** Why there is no log (e.g. not in a Git repository), or ''. */
+  get logError(): string {
+    return this._logError;
+  }
+
+  get kernel(): KernelState {
+    return this._kernel;
+  }
+
+  get notice(): INotice | null {
+    return this._notice;
+  }
+
+  /** What the details area shows. */
+  get shown(): Details {
+    return this._details;
+  }
+
+  /** Whether the first load for the current notebook is still running. */
+  get loading(): boolean {
+    return this._loading;
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  /** Follow `panel` (the active notebook, or null). */
+  setNotebook(panel: NotebookPanel | null): void {
+    if (panel === this._notebook) {
+      return;
+    }
+    this._notebook?.sessionContext.kernelChanged.disconnect(this.onKernel, this);
+    this._notebook = panel;
+    panel?.sessionContext.kernelChanged.connect(this.onKernel, this);
+    this._log = null;
+    this._logError = '';
+    this._kernel = { kind: 'none' };
+    this._notice = null;
+    this._details = null;
+    this._loading = !!panel;
+    this.emit();
+    void this.refresh();
+  }
+
+  /**
+   * Reload the log and the kernel status. Calls while a refresh runs coalesce into one
+   * more refresh after it, so a caller always sees state newer than its call.
+   */
+  refresh(): Promise<void> {
+    if (this._refreshing) {
+      this._again = true;
+      return this._refreshing;
+    }
+    const run = async (): Promise<void> => {
+      do {
+        this._again = false;
+        await this.load();
+      } while (this._again && !this._isDisposed);
+    };
+    this._refreshing = run().finally(() => (this._refreshing = null));
+    return this._refreshing;
+  }
+
+  /** Commit the kernel's variables; the message travels as comm data, never as code. */
+  async commit(message: string): Promise<ICommitResult> {
+    const panel = this.need();
+    try {
+      const result = await this.bridge.request(panel.sessionContext, {
+        action: 'commit',
+        message
+      });
+      await this.refresh();
+      this.say(result.message, false, panel);
+      return result;
+    } catch (err) {
+      this.say((err as Error).message, true, panel);
+      throw err;
+    }
+  }
+
+  /**
+   * Check out `rev` into the kernel. A checkout that would discard changes rejects with a
+   * KernelError whose `error` is 'DirtyCheckoutError' and whose `names` lists them; the
+   * caller may ask the user and call again with `force`.
+   */
+  async checkout(rev: string, force = false): Promise<ICheckoutResult> {
+    const panel = this.need();
+    try {
+      const result = await this.bridge.request(panel.sessionContext, {
+        action: 'checkout',
+        rev,
+        force
+      });
+      await this.refresh();
+      this.say(result.message, false, panel);
+      return result;
+    } catch (err) {
+      if (!(err instanceof KernelError && err.error === DIRTY_CHECKOUT)) {
+        this.say((err as Error).message, true, panel);
+      }
+      throw err;
+    }
+  }
+
+  /** Show one version in full. */
+  async details(rev: string): Promise<IVersion> {
+    const panel = this.need();
+    try {
+      const version = await this.api.version(panel.context.path, rev);
+      if (panel === this._notebook) {
+        this._details = { kind: 'version', version };
+        this.emit();
+      }
+      return version;
+    } catch (err) {
+      this.say((err as Error).message, true, panel);
+      throw err;
+    }
+  }
+
+  /** Show what changed from `older` to `newer`. */
+  async compare(older: string, newer: string): Promise<IDiff> {
+    const panel = this.need();
+    try {
+      const diff = await this.api.diff(panel.context.path, older, newer);
+      if (panel === this._notebook) {
+        this._details = { kind: 'diff', diff };
+        this.emit();
+      }
+      return diff;
+    } catch (err) {
+      this.say((err as Error).message, true, panel);
+      throw err;
+    }
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this._notebook?.sessionContext.kernelChanged.disconnect(this.onKernel, this);
+    this._notebook = null;
+    Signal.clearData(this);
+  }
+
+  private onKernel(_: ISessionContext): void {
+    void this.refresh();
+  }
+
+  private need(): NotebookPanel {
+    if (!this._notebook) {
+      throw new Error('Open a notebook first.');
+    }
+    return this._notebook;
+  }
+
+  private say(text: string, error: boolean, panel: NotebookPanel): void {
+    if (panel === this._notebook) {
+      this._notice = text ? { text, error } : null;
+      this.emit();
+    }
+  }
+
+  private emit(): void {
+    if (!this._isDisposed) {
+      this._changed.emit();
+    }
+  }
+
+  private async load(): Promise<void> {
+    const panel = this._notebook;
+    if (!panel) {
+      return;
+    }
+    // Results for a notebook that is no longer active are dropped.
+    const current = () => panel === this._notebook && !this._isDisposed;
+    let log: ILog | null = null;
+    try {
+      await panel.context.ready;
+      log = await this.api.log(panel.context.path, true);
+      if (!current()) {
+        return;
+      }
+      this._log = log;
+      this._logError = '';
+    } catch (err) {
+      if (!current()) {
+        return;
+      }
+      this._log = null;
+      this._logError = (err as Error).message;
+    }
+    this._loading = false;
+    this.emit();
+
+    // Only a notebook whose repository has versions gets the extension loaded into its
+    // kernel: opening any notebook should not change its kernel.
+    let kernel: KernelState;
+    if (!log) {
+      kernel = { kind: 'error', message: this._logError };
+    } else if (!log.versions.length) {
+      kernel = { kind: 'no-versions' };
+    } else if (!KernelBridge.hasKernel(panel.sessionContext)) {
+      kernel = { kind: 'no-kernel' };
+    } else {
+      try {
+        const status = await this.bridge.request(panel.sessionContext, {
+          action: 'status'
+        });
+        kernel = { kind: 'status', status };
+      } catch (err) {
+        kernel = { kind: 'error', message: (err as Error).message };
+      }
+    }
+    if (current()) {
+      this._kernel = kernel;
+      this.emit();
+    }
+  }
+
+  private _changed = new Signal<this, void>(this);
+  private _notebook: NotebookPanel | null = null;
+  private _log: ILog | null = null;
+  private _logError = '';
+  private _kernel: KernelState = { kind: 'none' };
+  private _notice: INotice | null = null;
+  private _details: Details = null;
+  private _loading = false;
+  private _isDisposed = false;
+  private _refreshing: Promise<void> | null = null;
+  private _again = false;
+}
