@@ -14,6 +14,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
+pytestmark = pytest.mark.slow  # runs `python -m bench --smoke` in a subprocess
+
 TIMED = [
     "floor.write_fsync", "floor.read_warm", "floor.read_warm_fresh_memory", "floor.blake3_1thread", "floor.blake3_threads",
     "alt.pickle_dump", "alt.pickle_load_warm", "alt.git_add_commit",

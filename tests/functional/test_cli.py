@@ -25,7 +25,7 @@ def history(repo):
     w2 = w.copy()
     w2[0, 0] = 100
     repo.commit({"w": w2, "cfg": {"lr": 0.2}}, "tuned", metrics={"acc": 0.9}, params={"lr": 0.2})
-    repo.create_tag("best")
+    repo.refs.create_tag("best")
     return repo, w, w2
 
 
@@ -40,9 +40,11 @@ def test_log_show_diff(history):
     assert r.returncode == 0 and "baseline" in r.stdout and "shape=[3, 4]" in r.stdout and "lr = 0.1" in r.stdout
     r = mvc(repo.root, "diff", "HEAD~1", "best")
     assert r.returncode == 0
-    assert "~ w" in r.stdout and "1/12 values changed, max |delta| 100" in r.stdout and "param lr: 0.1 -> 0.2" in r.stdout
+    # One wording with %mv_diff (present/text.py).
+    assert "~ w" in r.stdout and "w: 1/12 elements changed, max |Δ| 100" in r.stdout and "params: lr: 0.1 -> 0.2" in r.stdout
 
 
+@pytest.mark.slow  # several seconds: kept out of `make test-fast`
 def test_export_formats(history, tmp_path):
     repo, w, w2 = history
     assert mvc(repo.root, "export", "HEAD~1", "w", "-o", str(tmp_path / "w.npy")).returncode == 0
@@ -55,8 +57,10 @@ def test_export_formats(history, tmp_path):
     assert r.returncode == 1 and "unknown file type" in r.stderr
 
 
+@pytest.mark.slow
+@pytest.mark.requires_torch
 def test_export_safetensors_of_a_torch_module(repo, tmp_path):
-    torch = pytest.importorskip("torch")
+    import torch
     net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Linear(2, 1)).to(torch.bfloat16)
     repo.commit({"net": net, "w": np.ones((2, 2), dtype=np.float32)}, "net")
     out = tmp_path / "net.safetensors"
@@ -75,6 +79,7 @@ def test_export_safetensors_of_a_torch_module(repo, tmp_path):
     assert np.array_equal(safetensors_numpy.load_file(str(tmp_path / "w.safetensors"))["w"], np.ones((2, 2)))
 
 
+@pytest.mark.slow  # several seconds: kept out of `make test-fast`
 def test_fsck_gc_branch_tag_trust(history):
     repo, *_ = history
     r = mvc(repo.root, "fsck")
@@ -88,7 +93,7 @@ def test_fsck_gc_branch_tag_trust(history):
     assert mvc(repo.root, "tag", "-d", "best").returncode == 0
     assert "best" not in mvc(repo.root, "tag").stdout
     assert mvc(repo.root, "trust", "argparse.Namespace").returncode == 0
-    assert "argparse.Namespace" in Repo.open(repo.root).config()["trusted_globals"]
+    assert "argparse.Namespace" in Repo.open(repo.root).config.trusted_globals()
 
 
 @pytest.mark.parametrize("args,expected", [

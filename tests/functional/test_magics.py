@@ -2,63 +2,10 @@
 pandas, scikit-learn and PyTorch objects, the dirty-checkout refusal, secrets, metrics and
 curves, provenance, completion and the one-line errors.
 
-The `shell` fixture lives here (not in a conftest shared with other faces); other
-test_magics*.py files import it."""
+The `shell` fixture (the real IPython shell) lives in tests/functional/conftest.py."""
 from __future__ import annotations
 
 import pytest
-
-
-class Shell:
-    """Runs cells as a person types them and returns what they printed."""
-
-    def __init__(self, ip, capsys):
-        self.ip, self.capsys = ip, capsys
-
-    def __call__(self, source: str) -> str:
-        self.capsys.readouterr()
-        result = self.ip.run_cell(source, store_history=True)
-        out = self.capsys.readouterr()
-        if result.error_before_exec or result.error_in_exec:
-            raise result.error_before_exec or result.error_in_exec
-        return out.out
-
-    def error(self, source: str):
-        """Run a cell that must fail with a one-line UsageError; returns (exception, stderr)."""
-        from IPython.core.error import UsageError
-
-        self.capsys.readouterr()
-        result = self.ip.run_cell(source, store_history=True)
-        out = self.capsys.readouterr()
-        assert isinstance(result.error_in_exec, UsageError), (result.error_in_exec, out)
-        assert "Traceback" not in out.err + out.out
-        return result.error_in_exec, out.err
-
-    @property
-    def ns(self) -> dict:
-        return self.ip.user_ns
-
-
-@pytest.fixture
-def shell(git_repo, monkeypatch, capsys):
-    from IPython.testing import globalipapp
-
-    import jupyter_mvc
-
-    monkeypatch.chdir(git_repo)
-    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
-    globalipapp.start_ipython()
-    ip = globalipapp.get_ipython()  # the one global shell (start_ipython returns it once)
-    ip.reset(new_session=False)
-    # a fresh kernel's executed cells: earlier tests' cells must not leak into history.py
-    ip.history_manager.input_hist_raw[:] = [""]
-    ip.history_manager.input_hist_parsed[:] = [""]
-    ip.run_cell("%load_ext jupyter_mvc")
-    jupyter_mvc.load_ipython_extension(ip)  # fresh per-kernel state for every test
-    yield Shell(ip, capsys)
-    ip.run_cell("%mv_autocommit off")
-    jupyter_mvc.unload_ipython_extension(ip)
-    ip.reset(new_session=False)
 
 
 def _api(shell):
@@ -69,7 +16,7 @@ def _api(shell):
 
 # -- round trips -------------------------------------------------------------------------------
 def test_numpy_and_pandas_round_trip_bit_for_bit(shell):
-    np = pytest.importorskip("numpy")
+    pytest.importorskip("numpy")
     pytest.importorskip("pandas")
     shell("import numpy as np, pandas as pd\n"
           "a = np.random.default_rng(0).normal(size=(300, 40)).astype('float32')\n"
@@ -103,8 +50,8 @@ def test_sklearn_model_round_trip_with_curves_and_params(shell):
     assert (shell.ns["model"].predict(shell.ns["X"]) == before).all()
 
 
+@pytest.mark.requires_torch
 def test_torch_module_round_trip(shell):
-    pytest.importorskip("torch")
     shell("import torch\ntorch.manual_seed(0)\nnet = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU())\n"
           "w = torch.randn(5, 5, dtype=torch.bfloat16)")
     state = {k: v.clone() for k, v in shell.ns["net"].state_dict().items()}
@@ -161,9 +108,9 @@ def test_checkout_new_branch_and_log_shows_it(shell):
     lines = log.splitlines()
     assert len(lines) == 3
     # same-second commits on two branches may list in either order
-    assert "(HEAD -> experiment)" in next(l for l in lines if "on experiment" in l)
+    assert "(HEAD -> experiment)" in next(line for line in lines if "on experiment" in line)
     assert "base" in lines[2]
-    second = next(l for l in lines if "second" in l)
+    second = next(line for line in lines if "second" in line)
     assert "main" in second and "tag: best" in second and "acc=0.75" in second
     assert "| " in log or " |" in log  # two lanes: the branches diverge
     assert "* experiment" in shell("%mv_branch")
@@ -203,6 +150,8 @@ def test_metrics_logged_and_given_land_in_the_version(shell):
     assert "loss" not in _api(shell).show("HEAD").metrics.get("series", {})  # logged series are consumed
 
 
+@pytest.mark.slow  # importing Keras alone takes seconds
+@pytest.mark.requires_torch  # Keras runs on its torch backend here
 def test_keras_history_curves_are_captured(shell, monkeypatch):
     monkeypatch.setenv("KERAS_BACKEND", "torch")
     pytest.importorskip("keras")
@@ -275,7 +224,7 @@ def test_autocommit_commits_after_cells_that_change_tracked_variables(shell):
     out = shell("x = 5")
     log = _api(shell).log()
     assert len(log) == 2 and "Autocommitted" in out
-    assert log[0].subject == "autocommit after In[{}]: x = 5".format(shell.ip.execution_count - 1)
+    assert log[0].subject == f"autocommit after In[{shell.ip.execution_count - 1}]: x = 5"
     assert _api(shell).load("HEAD", "x") == 5
     shell("%mv_autocommit off")
     shell("x = 6")

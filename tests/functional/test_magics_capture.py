@@ -9,8 +9,6 @@ import pytest
 
 from jupyter_mvc import capture
 
-from .test_magics import shell  # noqa: F401  (the real-IPython fixture)
-
 
 @pytest.mark.parametrize("name, value, secret", [
     ("api_token", "x", True), ("HF_TOKEN", "x", True), ("db_password", "x", True),
@@ -55,20 +53,24 @@ def test_unfitted_models_and_odd_objects_do_not_break_capture():
     assert "cls.alpha" not in capture.model_params(objs)
 
 
-def test_widget_button_and_comm_functions_return_messages(shell):  # noqa: F811
-    ops = getattr(shell.ip, "_jupyter_mvc")[0]
+def test_session_reports_and_the_widget_button(shell):
+    from jupyter_mvc.errors import DirtyCheckoutError
+
+    session, magics = shell.ip._jupyter_mvc[:2]
     shell("x = [1]")
-    result = ops.commit("from the comm", ["x"])
-    assert result["variables"] == ["x"] and result["short_id"] in result["message"]
+    report = session.commit("from the session", ["x"])
+    assert report.variables == ("x",) and report.branch == "main" and report.version.subject == "from the session"
     shell("x.append(2)")
-    refused = ops.checkout_message(result["id"])
-    assert refused.startswith("Not checked out:") and "x" in refused
-    assert shell.ns["x"] == [1, 2]
-    result = ops.checkout(result["id"], ["x"], force=True)
-    assert result["restored"] == ["x"] and shell.ns["x"] == [1]
+    with pytest.raises(DirtyCheckoutError) as refused:
+        session.checkout(report.version.id)
+    assert refused.value.names == ["x"] and shell.ns["x"] == [1, 2]
+    said = magics.checkout_message(report.version.id)  # the timeline's button
+    assert said.startswith("Not checked out:") and "would overwrite x" in said
+    back = session.checkout(report.version.id, ["x"], force=True)
+    assert back.restored == ("x",) and back.names_given and shell.ns["x"] == [1]
 
 
-def test_log_prints_text_when_widgets_are_missing_even_in_a_frontend(shell, monkeypatch):  # noqa: F811
+def test_log_prints_text_when_widgets_are_missing_even_in_a_frontend(shell, monkeypatch):
     import sys
 
     import jupyter_mvc

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from jupyter_mvc.errors import CorruptObjectError
+from jupyter_mvc.repo.maintenance import fsck, gc
 from jupyter_mvc.store import MAX_DELTA_DEPTH
-from tests.conftest import git
+from tests.support.git import git
 
 
 def _disk(repo) -> int:
@@ -34,7 +35,7 @@ def test_scattered_edit_stores_a_small_delta(repo):
     chunks = repo.manifest(v2).variables["a"].object_ids()
     assert set(_deltas(repo)) >= set(chunks[1:])  # every data chunk changed; all are deltas
     assert repo.load(v2, "a").tobytes() == a.tobytes()
-    assert repo.fsck().ok
+    assert fsck(repo).ok
 
 
 def test_dense_change_falls_back_to_full_chunks(repo):
@@ -60,7 +61,7 @@ def test_chains_are_capped_and_every_version_loads(repo):
     assert all(d is not None for d in depths)
     for sha, data in zip(shas, copies):
         assert repo.load(sha, "a").tobytes() == data
-    assert repo.fsck().ok
+    assert fsck(repo).ok
 
 
 def _flip(path, at):
@@ -91,7 +92,7 @@ def test_flipped_byte_in_delta_is_detected(two_versions):
     err = result.failed["victim"]
     assert isinstance(err, CorruptObjectError) and "'victim'" in str(err) and v2[:8] in str(err)
     assert repo.checkout(v1).failed == {}
-    report = repo.fsck()
+    report = fsck(repo)
     assert [(p.version, p.variable, p.oid) for p in report.problems] == [(v2, "victim", delta)]
 
 
@@ -103,7 +104,7 @@ def test_flipped_byte_in_base_is_detected_through_the_delta(two_versions):
         assert isinstance(err, CorruptObjectError) and "'victim'" in str(err) and sha[:8] in str(err)
     with pytest.raises(CorruptObjectError, match=base[:16]):
         repo.load(v2, "victim")
-    report = repo.fsck()
+    report = fsck(repo)
     assert sorted((p.version, p.variable, p.oid) for p in report.problems) == sorted(
         [(v1, "victim", base), (v2, "victim", delta)])
     assert base[:16] in next(p.why for p in report.problems if p.oid == delta)
@@ -122,9 +123,9 @@ def test_gc_keeps_bases_of_reachable_deltas_and_removes_unreachable_deltas(two_v
     assert dropped
     git(repo.root, "update-ref", "refs/mvc/heads/main", squashed)
     assert base not in repo.manifest(squashed).variables["victim"].object_ids()
-    report = repo.gc(grace_seconds=0)
+    report = gc(repo, grace_seconds=0)
     assert report.objects_removed >= len(dropped)
     assert repo.store.has(base)  # only a reachable delta refers to it
     assert not any(repo.store.has(o) for o in dropped)
     assert repo.load(squashed, "victim").tobytes() == repo.load(v2, "victim").tobytes()
-    assert repo.fsck().ok
+    assert fsck(repo).ok

@@ -6,12 +6,14 @@ import uuid
 
 import pytest
 
-from tests.conftest import git
+from tests.support.git import git
 
 jupyter_client = pytest.importorskip("jupyter_client", reason="jupyter_client is not installed")
 pytest.importorskip("ipykernel", reason="ipykernel is not installed")
 
 TIMEOUT = 60
+
+pytestmark = [pytest.mark.kernel, pytest.mark.slow]  # a real ipykernel per test
 
 
 @pytest.fixture
@@ -78,6 +80,8 @@ def test_checkout_refuses_to_discard_changes_unless_forced(kernel):
     comm = open_comm(kernel)
     refused = request(kernel, comm, {"id": 1, "action": "checkout", "rev": "HEAD~1"})
     assert not refused["ok"] and "would overwrite x" in refused["message"]
+    # The sidebar decides on the error type and its names, never on the wording.
+    assert refused["error"] == "DirtyCheckoutError" and refused["names"] == ["x"]
     assert run(kernel, "print(x)").strip().endswith("99")
     forced = request(kernel, comm, {"id": 2, "action": "checkout", "rev": "HEAD~1", "force": True})
     assert forced["ok"], forced

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -14,10 +13,12 @@ pytest.importorskip("jupyter_server", reason="jupyter_server is not installed (p
 
 from jupyter_mvc import api  # noqa: E402
 from jupyter_mvc.repo import Repo  # noqa: E402
-from tests.conftest import git  # noqa: E402
-from tests.ui.lab_server import running_server  # noqa: E402
+from tests.support.git import git  # noqa: E402
+from tests.support.lab_server import running_server  # noqa: E402
 
 TOKEN = "test-token-for-handlers"
+
+pytestmark = [pytest.mark.server, pytest.mark.slow]  # one real jupyter_server for the module
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +33,11 @@ def server(tmp_path_factory):
     api.commit({"x": 1, "lr": 0.1}, "first", path=proj, metrics={"acc": 0.5})
     api.commit({"x": 2, "lr": 0.1}, "second", path=proj, metrics={"acc": 0.75})
     repo = Repo.open(proj, create=False)
-    repo.create_tag("best")
-    repo.create_branch("exp", "HEAD~1")
-    repo.switch_branch("exp")
+    repo.refs.create_tag("best")
+    repo.refs.create_branch("exp", "HEAD~1")
+    repo.refs.switch_branch("exp")
     repo.commit({"x": 3, "lr": 0.2}, "experiment")
-    repo.switch_branch("main")
+    repo.refs.switch_branch("main")
     repo.close()
     (root / "plain").mkdir()
     (root / "plain" / "a.ipynb").write_text("{}")

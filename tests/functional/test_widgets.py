@@ -26,10 +26,10 @@ def history(repo):
     """main: lr 0.1 -> lr 0.5 (tag good) -> lr 1.0 ; branch l2 from the lr 0.5 version."""
     a = train_run(repo, 0.1, "lr 0.1")
     b = train_run(repo, 0.5, "lr 0.5")
-    repo.create_tag("good")
+    repo.refs.create_tag("good")
     c = train_run(repo, 1.0, "lr 1.0")
-    repo.create_branch("l2", b.id)
-    repo.switch_branch("l2")
+    repo.refs.create_branch("l2", b.id)
+    repo.refs.switch_branch("l2")
     d = repo.commit({"w": np.full(8, 0.25), "b": np.zeros(2)}, "l2 run", metrics={"loss": [1.0, 0.5], "test_acc": 0.9},
                     params={"lr": 0.5, "l2": 0.001})
     return {"a": a.id, "b": b.id, "c": c.id, "d": d.id}
@@ -61,11 +61,11 @@ def test_timeline_state_has_every_version_with_lanes_marks_and_the_head_selected
 def test_a_front_end_click_selects_a_version_and_shows_its_details(repo, history):
     t = timeline_widget(repo)
     t.graph.set_state({"selected": history["a"]})  # what the browser's click sends
-    assert t.details["id"] == history["a"]
+    assert t.details["info"]["id"] == history["a"]
     assert t.details["diff"] is None and "no parent" in t.details_html.value
-    assert t.details["series"]["loss"]["points"] == 5 and t.details["scalars"]["test_acc"] == 0.81
+    assert t.details["series"]["loss"]["points"] == 5 and t.details["metrics"]["scalars"]["test_acc"] == 0.81
     t.graph.set_state({"selected": history["c"]})
-    assert t.details["diff"]["old"] == history["b"][:8]
+    assert t.details["diff"]["old"]["short_id"] == history["b"][:8]
     tensors = t.details["diff"]["variables"][0]["tensors"]
     assert tensors[0]["changed"] == 8 and tensors[0]["max_abs_delta"] == pytest.approx(0.5)
 
@@ -76,7 +76,7 @@ def test_shift_click_compares_and_overlays_both_versions_curves(repo, history):
     t.graph.set_state({"compare": history["a"]})
     assert t.curves is not None and t.extra.children == (t.curves,)
     lines = t.curves.figure.axes[0].get_lines()
-    assert [l.get_label().split()[0] for l in lines] == [history["a"][:8], history["c"][:8]]
+    assert [line.get_label().split()[0] for line in lines] == [history["a"][:8], history["c"][:8]]
     assert "lr" in t.details_html.value and "0.1 → 1" in t.details_html.value
     assert t.compare_picker.value == history["a"]
 
@@ -103,6 +103,7 @@ def test_without_a_kernel_callback_check_out_is_disabled_and_says_why(repo, hist
     assert "%mv_checkout" in t.checkout()
 
 
+@pytest.mark.slow  # several seconds: kept out of `make test-fast`
 def test_pages_and_load_more_keep_the_front_end_small(repo):
     for i in range(45):
         repo.commit({"x": np.arange(3) + i}, f"step {i}", metrics={"loss": 1.0 / (i + 1)})
@@ -117,6 +118,7 @@ def test_pages_and_load_more_keep_the_front_end_small(repo):
     assert t.page == 40 // 12 and t.graph.selected == repo.resolve("HEAD~40")
 
 
+@pytest.mark.slow  # several seconds: kept out of `make test-fast`
 def test_widgets_follow_commits_made_in_the_same_kernel(repo, history):
     t = timeline_widget(repo)
     c = curves_widget(repo, ["HEAD"])
@@ -147,7 +149,7 @@ def test_widgets_refresh_by_themselves_after_api_commits_and_checkouts(repo, his
 def test_curves_overlay_the_chosen_metric_and_mark_the_best(repo, history):
     c = curves_widget(repo, ["HEAD~1", "main", "l2"], metric="loss")
     lines = c.figure.axes[0].get_lines()
-    assert [l.get_label() for l in lines] == [f"{history['b'][:8]} HEAD~1", f"{history['c'][:8]} main",
+    assert [line.get_label() for line in lines] == [f"{history['b'][:8]} HEAD~1", f"{history['c'][:8]} main",
                                               f"{history['d'][:8]} l2"]
     assert list(lines[1].get_ydata()) == [round(2.0 / (1 + e), 6) for e in range(5)]
     assert c.figure.axes[0].get_ylabel() == "loss"

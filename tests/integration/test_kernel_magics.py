@@ -3,13 +3,14 @@ notebook file and executed cells, the dirty-checkout refusal, checkout, log and 
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
+
+pytestmark = pytest.mark.requires_torch  # the kernel imports torch (tier marks: tests/conftest.py)
 
 CELLS = [
     "%load_ext jupyter_mvc",
@@ -83,8 +84,9 @@ def test_magics_in_a_kernel(git_repo, monkeypatch):
 
 def _has_widgets() -> bool:
     try:
-        import jupyter_mvc.widgets  # noqa: F401
         import anywidget  # noqa: F401
+
+        import jupyter_mvc.widgets  # noqa: F401
     except ImportError:
         return False
     return True

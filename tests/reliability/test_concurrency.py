@@ -3,7 +3,8 @@ import subprocess
 import sys
 import textwrap
 
-from tests.conftest import git
+from jupyter_mvc.repo.maintenance import fsck
+from tests.support.git import git
 
 WRITER = textwrap.dedent("""
     import sys, numpy as np
@@ -48,5 +49,5 @@ def test_writers_and_readers_at_once(repo):
     for who in ("alice", "bob", "carol"):  # each writer's commits are all there, in order
         mine = [s for s in reversed(subjects) if s.startswith(who)]
         assert mine == [f"{who} {i}" for i in range(n)]
-    assert repo.fsck().ok
+    assert fsck(repo).ok
     assert git(repo.root, "rev-list", "--count", "refs/mvc/heads/main").strip() == str(3 * n + 1)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from jupyter_mvc.errors import CorruptObjectError, InvalidObjectIdError, ManifestError, UntrustedDataError
-from tests.conftest import git
+from jupyter_mvc.repo.maintenance import fsck
+from tests.support.git import git
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def test_damaged_chunk_reported_with_variable_and_version(version, how, words):
     err = result.failed["victim"]
     assert isinstance(err, CorruptObjectError) and words in str(err)
     assert "'victim'" in str(err) and sha[:8] in str(err)
-    report = repo.fsck()
+    report = fsck(repo)
     assert [(p.version, p.variable, p.oid) for p in report.problems] == [(sha, "victim", oid)]
     assert words in report.problems[0].why
 
@@ -65,7 +66,7 @@ def test_damaged_manifest_is_reported(version):
     bad = _craft_version(repo, b"{not json", sha)
     with pytest.raises(ManifestError, match=bad[:8]):
         repo.checkout(bad)
-    report = repo.fsck()
+    report = fsck(repo)
     assert len(report.problems) == 1 and report.problems[0].version == bad
     assert repo.checkout(sha).objects["cfg"] == {"a": 1}  # the good version is unaffected
 
@@ -78,7 +79,7 @@ def test_manifest_path_tricks_are_refused(version, oid):
     bad = _craft_version(repo, json.dumps(manifest).encode(), sha)
     with pytest.raises(InvalidObjectIdError):
         repo.checkout(bad)
-    assert not repo.fsck().ok
+    assert not fsck(repo).ok
 
 
 def test_crafted_pickle_in_a_version_does_not_run(version, tmp_path):

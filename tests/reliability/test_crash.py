@@ -16,8 +16,9 @@ import pytest
 
 from jupyter_mvc import gitrepo as gitrepo_module
 from jupyter_mvc.repo import Repo
+from jupyter_mvc.repo.maintenance import fsck, gc
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")]
 
 SMALL_CHUNKS = 64 << 10
 
@@ -103,7 +104,7 @@ def _check_consistent(repo: Repo, expected: dict[str, str]) -> None:
         subject = repo.info(sha).subject
         if subject in expected:
             assert _fingerprint(objects.objects) == expected[subject], f"{subject} differs"
-    report = repo.fsck()
+    report = fsck(repo)
     assert report.ok, report.problems
 
 
@@ -136,7 +137,7 @@ def test_kill_at_every_step_of_a_commit(repo):
                 repo.checkout("main")
     assert kill_points >= 60
     leftovers = list(repo.store.tmp_dir.glob("*"))
-    report = repo.gc(grace_seconds=0)
+    report = gc(repo, grace_seconds=0)
     assert report.temp_files_removed == len(leftovers)
     assert not any(repo.store.tmp_dir.glob("*"))
     _check_consistent(repo, expected)
@@ -166,6 +167,6 @@ def test_kill_at_random_moments(repo):
                 seed = int(v.subject[1:])
                 expected[v.subject] = _fingerprint(_payload(seed))
     _check_consistent(repo, expected)
-    repo.gc(grace_seconds=0)
+    gc(repo, grace_seconds=0)
     assert not any(repo.store.tmp_dir.glob("*"))
     _check_consistent(repo, expected)

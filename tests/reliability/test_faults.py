@@ -8,7 +8,8 @@ import pytest
 
 from jupyter_mvc.errors import RefLockedError, StorageError
 from jupyter_mvc.repo import Repo
-from tests.conftest import git
+from jupyter_mvc.repo.maintenance import fsck, gc
+from tests.support.git import git
 
 
 @pytest.fixture
@@ -40,8 +41,8 @@ def test_disk_full_gives_clear_error_and_keeps_history_whole(small_disk):
     assert "No space left on device" in str(err.value) and "Nothing was committed" in str(err.value)
     assert _refs(repo) == before
     assert not any(repo.store.tmp_dir.glob("*"))  # the partial chunk was removed
-    assert repo.fsck().ok and repo.load("HEAD", "keep").tobytes() == keep.tobytes()
-    repo.gc(grace_seconds=0)  # whole chunks of the failed commit are unreachable: gc frees them
+    assert fsck(repo).ok and repo.load("HEAD", "keep").tobytes() == keep.tobytes()
+    gc(repo, grace_seconds=0)  # whole chunks of the failed commit are unreachable: gc frees them
     repo.commit({"keep": keep, "more": 1}, "fits again")
     assert [v.subject for v in repo.log()] == ["fits again", "small"]
 

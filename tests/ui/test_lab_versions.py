@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git
-from tests.ui.lab_server import running_server
+from tests.support.git import git
+from tests.support.lab_server import running_server
 
 CHROMIUM = os.environ.get("MVC_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui"

@@ -4,9 +4,9 @@ import os
 import numpy as np
 import pytest
 
-from jupyter_mvc import deltas_store
 from jupyter_mvc.errors import CorruptObjectError
 from jupyter_mvc.store import MAX_DELTA_DEPTH, ObjectStore, digest
+from jupyter_mvc.store import deltas as deltas_store
 
 
 @pytest.fixture

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from jupyter_mvc.graph import layout, topo_order
 from jupyter_mvc.objects import Manifest, Version, VersionInfo
+from jupyter_mvc.present.fmt import age, lower_is_better
+from jupyter_mvc.present.graph import layout, topo_order
 from jupyter_mvc.widgets import curves_data
-from jupyter_mvc.widgets.timeline_data import age, lower_is_better, page_of, rows_html, timeline_state
+from jupyter_mvc.widgets.timeline_data import page_of, rows_html, timeline_state
 
 
 def v(sha: str, *parents: str, t: int = 1000, **kw) -> VersionInfo:
@@ -106,7 +107,7 @@ def test_empty_history_is_an_empty_page():
     assert state["rows"] == [] and state["total"] == 0 and state["pages"] == 1
 
 
-@pytest.mark.parametrize("seconds,text", [(0, "just now"), (59, "59 s ago"), (61, "1 min ago"), (90000, "1 d ago")])
+@pytest.mark.parametrize("seconds,text", [(0, "just now"), (9, "just now"), (59, "59 s ago"), (61, "1 min ago"), (90000, "1 d ago")])
 def test_age(seconds, text):
     assert age(seconds) == text
 
@@ -140,4 +141,4 @@ def test_curves_pick_loss_first_and_skip_versions_without_the_series():
     assert curves_data.pick_metric(runs, None) == "loss"
     assert curves_data.series_names(runs) == ["mse", "loss"]  # shared by most first
     lines = curves_data.curves(runs, ["a", "b"], "loss")
-    assert [(l["steps"], l["values"]) for l in lines] == [([0, 1], [3.0, 2.0])]
+    assert [(line["steps"], line["values"]) for line in lines] == [([0, 1], [3.0, 2.0])]
