@@ -17,7 +17,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from jupyter_mvc.repo import SUMMARY_TRAILER, Repo
+from jupyter_mvc.repo import Repo
+from jupyter_mvc.repo.trailer import PREFIX as SUMMARY_TRAILER
 
 from .floor import GIT_ENV
 from .measure import git, measure
@@ -32,7 +33,7 @@ def build_history(path: Path, versions: int) -> Repo:
     git(path, "init", "-q")
     repo = Repo.open(path, create=False)
     base = repo.commit({"lr": 0.1, "step": 0}, "version 0", metrics={"loss": 1.0})
-    branch_ref = "refs/mvc/heads/" + repo.current_branch()
+    branch_ref = "refs/mvc/heads/" + repo.refs.current_branch()
     lines = []
     for i in range(1, versions):
         summary = json.dumps({"variables": ["lr", "step"], "metrics": {"loss": round(1.0 / (i + 1), 6)}},

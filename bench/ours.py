@@ -46,7 +46,7 @@ def run_model(model: Model, work: Path, repeats: int, first_repeats: int, cold: 
 
     # first commit: an empty repository each time
     runs = []
-    for i in range(first_repeats):
+    for _ in range(first_repeats):
         repo = _fresh_repo(work / "first")
         op, after = _commit_op(repo, objects, "first")
         runs.append(run_once(op, after=after))
@@ -82,7 +82,7 @@ def run_model(model: Model, work: Path, repeats: int, first_repeats: int, cold: 
 
 def _checkouts(repo, prefix: str, repeats: int, cold: bool) -> dict[str, dict]:
     """Checkout of HEAD into memory, cold (page cache dropped first) where allowed, and warm."""
-    head = repo.head()
+    head = repo.refs.head()
     load = lambda: repo.checkout(head, move_head=False)  # noqa: E731
     check = lambda result: {"failed": len(result.failed)}  # noqa: E731
     out = {}
