@@ -7,13 +7,13 @@ PY := $(VENV)/bin/python
 # download a multi-GB CUDA build.
 TORCH ?= torch==2.13.0
 
-.PHONY: demo test bench bench-smoke clean
+.PHONY: demo test test-fast lint format bench bench-smoke clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "$(TORCH)"
-	$(PY) -m pip install -q -e ".[test]"
+	$(PY) -m pip install -q -e ".[test,lint]"
 	touch $@
 
 demo: $(VENV)/.installed
@@ -21,6 +21,22 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q
+
+# Unit + functional without the slow / UI / kernel-starting tests (markers: pyproject.toml).
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -q -m "not slow and not ui and not kernel" tests/unit tests/functional
+
+# Style, types and the layer rule (pyproject.toml: [tool.ruff], [tool.mypy], [tool.importlinter]),
+# and the lab extension's eslint.
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check jupyter_mvc tests bench tools
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+	cd labextension && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" jlpm lint:check
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix jupyter_mvc tests bench tools
+	$(VENV)/bin/ruff format jupyter_mvc tests bench tools
 
 bench: $(VENV)/.installed
 	$(PY) -m bench
