@@ -30,6 +30,7 @@ test-fast: $(VENV)/.installed
 # and the lab extension's eslint.
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check jupyter_mvc tests bench tools
+	$(VENV)/bin/ruff format --check jupyter_mvc tests bench tools
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	cd labextension && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" jlpm lint:check

@@ -1,5 +1,6 @@
 """`python -m bench [--smoke] [--out FILE]`: run every measurement in one process, print
 the table and write the JSON (default bench/results/latest.json)."""
+
 from __future__ import annotations
 
 import argparse
@@ -20,10 +21,26 @@ from .workloads import build_model
 SIZES = {
     # 5 runs where cheap; 3 for first commits (each needs a fresh 1 GiB store); 1 for
     # git add + commit of the 1 GiB pickle (~50 s each with zlib).
-    "full": dict(model_bytes=1 << 30, repeats=5, first_repeats=3, git_repeats=1,
-                 notebook_array_bytes=200_000_000, trees=100, changes=1000, versions=10_000),
-    "smoke": dict(model_bytes=8 << 20, repeats=2, first_repeats=2, git_repeats=1,
-                  notebook_array_bytes=2_000_000, trees=5, changes=1000, versions=200),
+    "full": dict(
+        model_bytes=1 << 30,
+        repeats=5,
+        first_repeats=3,
+        git_repeats=1,
+        notebook_array_bytes=200_000_000,
+        trees=100,
+        changes=1000,
+        versions=10_000,
+    ),
+    "smoke": dict(
+        model_bytes=8 << 20,
+        repeats=2,
+        first_repeats=2,
+        git_repeats=1,
+        notebook_array_bytes=2_000_000,
+        trees=5,
+        changes=1000,
+        versions=200,
+    ),
 }
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
 
@@ -35,16 +52,33 @@ def machine(work: Path, cold: bool) -> dict:
         except Exception:
             return None
 
-    cpu = next((line.split(":", 1)[1].strip() for line in _read("/proc/cpuinfo").splitlines()
-                if line.startswith("model name")), platform.processor())
-    mem = next((int(line.split()[1]) * 1024 for line in _read("/proc/meminfo").splitlines()
-                if line.startswith("MemTotal:")), None)
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in _read("/proc/cpuinfo").splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    mem = next(
+        (int(line.split()[1]) * 1024 for line in _read("/proc/meminfo").splitlines() if line.startswith("MemTotal:")),
+        None,
+    )
     git_version = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_bytes": mem, "platform": platform.platform(),
-            "python": platform.python_version(), "numpy": version("numpy"), "torch": version("torch"),
-            "git": git_version, "filesystem": _fs_type(work), "drop_caches": cold,
-            # other work on the machine skews every number; the load says how much there was
-            "load_average_at_end": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_bytes": mem,
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": version("numpy"),
+        "torch": version("torch"),
+        "git": git_version,
+        "filesystem": _fs_type(work),
+        "drop_caches": cold,
+        # other work on the machine skews every number; the load says how much there was
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
+    }
 
 
 def _read(path: str) -> str:
@@ -67,8 +101,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for CI (seconds)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON file (default {DEFAULT_OUT})")
-    parser.add_argument("--work-dir", type=Path, default=None,
-                        help="where the stores are written (default: a temp folder; it needs ~4x the model size)")
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=None,
+        help="where the stores are written (default: a temp folder; it needs ~4x the model size)",
+    )
     parser.add_argument("--numpy", action="store_true", help="a dict of numpy tensors even if torch is installed")
     parser.add_argument("--mv-log-args", default="", help="arguments for the %%mv_log measurement")
     args = parser.parse_args(argv)
@@ -83,15 +121,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cold = drop_page_cache()
         if not cold:
-            print("note: cannot drop the page cache here (needs root on Linux); cold reads are skipped",
-                  file=sys.stderr)
+            print(
+                "note: cannot drop the page cache here (needs root on Linux); cold reads are skipped", file=sys.stderr
+            )
         model = build_model(cfg["model_bytes"], use_torch=False if args.numpy else None)
         measurements: dict[str, dict] = {}
         steps = [
             ("floor and alternatives", lambda: floor.run(model, work, cfg["repeats"], cfg["git_repeats"], cold)),
             ("model commit/checkout", lambda: ours.run_model(model, work, cfg["repeats"], cfg["first_repeats"], cold)),
-            ("notebook state", lambda: ours.run_notebook(cfg["notebook_array_bytes"], cfg["trees"], cfg["changes"],
-                                                         work, cfg["repeats"], cold)),
+            (
+                "notebook state",
+                lambda: ours.run_notebook(
+                    cfg["notebook_array_bytes"], cfg["trees"], cfg["changes"], work, cfg["repeats"], cold
+                ),
+            ),
             ("history and startup", lambda: history.run(cfg["versions"], work, cfg["repeats"], args.mv_log_args)),
         ]
         for label, step in steps:
@@ -103,8 +146,12 @@ def main(argv: list[str] | None = None) -> int:
             "mode": mode,
             "command": "python -m bench" + (" --smoke" if args.smoke else ""),
             "machine": {**machine(work, cold), "load_average_at_start": load_at_start},
-            "config": {**cfg, "model_bytes": model.nbytes, "model_kind": model.kind,
-                       "model_tensors": len(model.tensors)},
+            "config": {
+                **cfg,
+                "model_bytes": model.nbytes,
+                "model_kind": model.kind,
+                "model_tensors": len(model.tensors),
+            },
             "measurements": measurements,
         }
         result["ratios"] = report.ratios(measurements)

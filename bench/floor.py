@@ -5,6 +5,7 @@ buffer (cold and warm page cache), BLAKE3 hashing. Alternatives: pickle.dump / t
 to a file (+ fsync, so they are as durable as a commit), loading those back, and
 `git add` + `git commit` of the pickle.
 """
+
 from __future__ import annotations
 
 import mmap
@@ -19,8 +20,10 @@ from .measure import drop_page_cache, git, measure
 from .workloads import Model
 
 GIT_ENV = {
-    "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com",
-    "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com",
+    "GIT_AUTHOR_NAME": "bench",
+    "GIT_AUTHOR_EMAIL": "bench@example.com",
+    "GIT_COMMITTER_NAME": "bench",
+    "GIT_COMMITTER_EMAIL": "bench@example.com",
     "GIT_CONFIG_NOSYSTEM": "1",
 }
 
@@ -31,7 +34,7 @@ def _write_fsync(path: Path, buffers) -> None:
         for buf in buffers:
             view = memoryview(buf)
             while view:
-                view = view[os.write(fd, view):]
+                view = view[os.write(fd, view) :]
         os.fsync(fd)
     finally:
         os.close(fd)
@@ -81,7 +84,8 @@ def run(model: Model, work: Path, repeats: int, git_repeats: int, cold: bool) ->
     target = target_array = None  # free the 1 GiB before the hash measurements
     out["floor.blake3_1thread"] = measure(lambda: [blake3.blake3(b).digest() for b in buffers], repeats)
     out["floor.blake3_threads"] = measure(
-        lambda: [blake3.blake3(b, max_threads=blake3.blake3.AUTO).digest() for b in buffers], repeats)
+        lambda: [blake3.blake3(b, max_threads=blake3.blake3.AUTO).digest() for b in buffers], repeats
+    )
     raw.unlink()
 
     # -- what a user would do without us ----------------------------------------------------
@@ -119,6 +123,7 @@ def run(model: Model, work: Path, repeats: int, git_repeats: int, cold: bool) ->
         repo = work / "plain-git"
         if repo.exists():
             import shutil
+
             shutil.rmtree(repo)
         repo.mkdir()
         git(repo, "init", "-q", env=env)
@@ -131,10 +136,12 @@ def run(model: Model, work: Path, repeats: int, git_repeats: int, cold: bool) ->
 
     def git_after(_):
         from .measure import tree_bytes
+
         return {"bytes_added": tree_bytes(work / "plain-git" / ".git" / "objects")}
 
     out["alt.git_add_commit"] = measure(git_commit, git_repeats, setup=setup_git, after=git_after)
     import shutil
+
     shutil.rmtree(work / "plain-git")
     pkl.unlink()
     return out

@@ -5,6 +5,7 @@ top of it written by `git fast-import`, each reusing that version's tree (a comm
 changes no file keeps its parent's tree) with its own message and summary trailer. That
 takes about a second instead of N full commits, and `log` cannot tell the difference.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -36,8 +37,9 @@ def build_history(path: Path, versions: int) -> Repo:
     branch_ref = "refs/mvc/heads/" + repo.refs.current_branch()
     lines = []
     for i in range(1, versions):
-        summary = json.dumps({"variables": ["lr", "step"], "metrics": {"loss": round(1.0 / (i + 1), 6)}},
-                             separators=(",", ":"))
+        summary = json.dumps(
+            {"variables": ["lr", "step"], "metrics": {"loss": round(1.0 / (i + 1), 6)}}, separators=(",", ":")
+        )
         msg = f"version {i}: lr=0.1 step={i}\n\n{SUMMARY_TRAILER}{summary}\n".encode()
         lines.append(f"commit {branch_ref}\ncommitter bench <bench@example.com> {1700000000 + i} +0000\n".encode())
         lines.append(b"data %d\n" % len(msg) + msg)
@@ -82,7 +84,10 @@ _LOAD = textwrap.dedent("""
 
 
 def _python(script: str, *args: str) -> dict:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+    }
     proc = subprocess.run([sys.executable, "-c", script, *args], capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"benchmark subprocess failed:\n{proc.stderr[-2000:]}")
@@ -105,8 +110,9 @@ def run(versions: int, work: Path, repeats: int, mv_log_args: str) -> dict[str, 
     out: dict[str, dict] = {}
     repo = build_history(work / "history", versions)
     count = {}
-    out["history.log"] = measure(lambda: repo.log(), repeats,
-                                 after=lambda result: count.update(n=len(result)) or {"versions": len(result)})
+    out["history.log"] = measure(
+        lambda: repo.log(), repeats, after=lambda result: count.update(n=len(result)) or {"versions": len(result)}
+    )
     if count.get("n") != versions:
         raise RuntimeError(f"history has {count.get('n')} versions, expected {versions}")
     missing = magics_missing()
@@ -137,5 +143,9 @@ def run(versions: int, work: Path, repeats: int, mv_log_args: str) -> dict[str, 
 
 
 def _times(times: list[float]) -> dict:
-    return {"median_s": statistics.median(times), "runs_s": [round(t, 6) for t in times],
-            "n": len(times), "peak_extra_bytes": None}
+    return {
+        "median_s": statistics.median(times),
+        "runs_s": [round(t, 6) for t in times],
+        "n": len(times),
+        "peak_extra_bytes": None,
+    }

@@ -5,6 +5,7 @@ Peak memory is the kernel's own high-water mark of this process: writing "5" to
 VmHWM - RSS(before) is exactly the extra memory it touched (no sampling thread to miss a
 spike). Where /proc is absent, peak memory is reported as None.
 """
+
 from __future__ import annotations
 
 import gc
@@ -62,8 +63,9 @@ class Run:
     info: dict = field(default_factory=dict)
 
 
-def run_once(op: Callable[[], Any], setup: Callable[[], Any] | None = None,
-             after: Callable[[Any], dict] | None = None) -> Run:
+def run_once(
+    op: Callable[[], Any], setup: Callable[[], Any] | None = None, after: Callable[[Any], dict] | None = None
+) -> Run:
     """Time `op()` alone; `setup` runs untimed first (e.g. drop the page cache) and
     `after(result)` untimed after (e.g. count bytes stored) before the result is freed."""
     if setup is not None:
@@ -101,8 +103,13 @@ def summarize(runs: list[Run], **extra) -> dict:
     return out
 
 
-def measure(op: Callable[[], Any], repeats: int, setup: Callable[[], Any] | None = None,
-            after: Callable[[Any], dict] | None = None, **extra) -> dict:
+def measure(
+    op: Callable[[], Any],
+    repeats: int,
+    setup: Callable[[], Any] | None = None,
+    after: Callable[[Any], dict] | None = None,
+    **extra,
+) -> dict:
     return summarize([run_once(op, setup, after) for _ in range(repeats)], **extra)
 
 
@@ -119,5 +126,4 @@ def tree_bytes(path: Path) -> int:
 
 
 def git(cwd: Path, *args: str, env: dict | None = None) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True,
-                          text=True, env=env).stdout
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=env).stdout

@@ -1,5 +1,6 @@
 """jupyter_mvc itself, through the public Repo contract: first commit, recommit unchanged,
 recommit after a 1 % edit, checkout (cold and warm); and the notebook-sized state."""
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,11 @@ def _fresh_repo(path: Path) -> Repo:
 
 def stored_bytes(repo: Repo) -> int:
     """Everything a version adds on disk: our chunks and delta objects plus Git's objects."""
-    return (tree_bytes(repo.mvc_dir / "objects") + tree_bytes(repo.mvc_dir / "deltas")
-            + tree_bytes(repo.git.git_dir / "objects"))
+    return (
+        tree_bytes(repo.mvc_dir / "objects")
+        + tree_bytes(repo.mvc_dir / "deltas")
+        + tree_bytes(repo.git.git_dir / "objects")
+    )
 
 
 def _commit_op(repo: Repo, objects: dict, message: str):
@@ -106,7 +110,8 @@ def run_notebook(array_bytes: int, trees: int, changes: int, work: Path, repeats
             op, after = _commit_op(repo, state, f"changed {changes} values")
             runs.append(run_once(op, after=after))
         out[f"notebook.commit_changed_{'scattered' if scattered else 'contiguous'}"] = summarize(
-            runs, values_changed=changes)
+            runs, values_changed=changes
+        )
     out.update(_checkouts(repo, "notebook", repeats, cold))
     out["notebook.state"] = {"array_bytes": state["data"].nbytes, "trees": trees}
     repo.close()

@@ -1,4 +1,5 @@
 """Ratios against the floor and the alternatives, the issue's targets, and the table."""
+
 from __future__ import annotations
 
 MiB = 1 << 20
@@ -47,8 +48,15 @@ def targets(m: dict, model_bytes: int, judged: bool = True) -> list[dict]:
         if value is None:
             rows.append({"target": label, "value": None, "limit": limit, "met": None, "unit": unit})
         else:
-            rows.append({"target": label, "value": value, "limit": limit,
-                         "met": value <= limit if judged else None, "unit": unit})
+            rows.append(
+                {
+                    "target": label,
+                    "value": value,
+                    "limit": limit,
+                    "met": value <= limit if judged else None,
+                    "unit": unit,
+                }
+            )
 
     add("first commit / write+fsync floor", r.get("commit_first / write+fsync"), 2.0, "x")
     add("recommit after 1% edit / write+fsync floor", r.get("recommit_1% / write+fsync"), 0.5, "x")
@@ -59,9 +67,12 @@ def targets(m: dict, model_bytes: int, judged: bool = True) -> list[dict]:
     load = _median(m, "startup.load_ext")
     add("%load_ext jupyter_mvc", load, 0.3, "s")
     peaks = []
-    for key, field in (("ours.commit_first", "peak_extra_bytes"), ("ours.recommit_edit_1pct", "peak_extra_bytes"),
-                       ("ours.checkout_cold", "peak_beyond_result_bytes"),
-                       ("ours.checkout_warm", "peak_beyond_result_bytes")):
+    for key, field in (
+        ("ours.commit_first", "peak_extra_bytes"),
+        ("ours.recommit_edit_1pct", "peak_extra_bytes"),
+        ("ours.checkout_cold", "peak_beyond_result_bytes"),
+        ("ours.checkout_warm", "peak_beyond_result_bytes"),
+    ):
         v = (m.get(key) or {}).get(field)
         if v is not None:
             peaks.append(v)
@@ -77,11 +88,14 @@ def _fmt_bytes(n) -> str:
 
 def table(result: dict) -> str:
     m = result["measurements"]
-    lines = [f"jupyter_mvc benchmark ({result['mode']}): model {_fmt_bytes(result['config']['model_bytes'])} "
-             f"({result['config']['model_kind']}), {result['machine']['cores']} cores, "
-             f"page cache drop: {'yes' if result['machine']['drop_caches'] else 'NO (warm only)'}, "
-             f"load average {result['machine'].get('load_average_at_start')} -> "
-             f"{result['machine'].get('load_average_at_end')}", ""]
+    lines = [
+        f"jupyter_mvc benchmark ({result['mode']}): model {_fmt_bytes(result['config']['model_bytes'])} "
+        f"({result['config']['model_kind']}), {result['machine']['cores']} cores, "
+        f"page cache drop: {'yes' if result['machine']['drop_caches'] else 'NO (warm only)'}, "
+        f"load average {result['machine'].get('load_average_at_start')} -> "
+        f"{result['machine'].get('load_average_at_end')}",
+        "",
+    ]
     lines.append(f"{'measurement':34} {'median':>10} {'n':>3} {'peak extra':>12} {'bytes added':>12}  note")
     for name, e in m.items():
         if "skipped" in e:
@@ -101,14 +115,20 @@ def table(result: dict) -> str:
             note.append(f"{e['output_lines']} lines")
         if "versions" in e:
             note.append(f"{e['versions']} versions")
-        lines.append(f"{name:34} {e['median_s']:>9.3f}s {e['n']:>3} {_fmt_bytes(peak):>12} "
-                     f"{_fmt_bytes(e.get('bytes_added')):>12}  {'; '.join(note)}")
+        lines.append(
+            f"{name:34} {e['median_s']:>9.3f}s {e['n']:>3} {_fmt_bytes(peak):>12} "
+            f"{_fmt_bytes(e.get('bytes_added')):>12}  {'; '.join(note)}"
+        )
     lines += ["", "ratios (median / median, same run):"]
     for label, v in result["ratios"].items():
         lines.append(f"  {label:40} {v:7.2f}x")
     lines += ["", "targets:"]
     for t in result["targets"]:
-        state = ("n/a" if result["mode"] == "full" else "not judged at smoke sizes") if t["met"] is None else ("met" if t["met"] else "MISSED")
+        state = (
+            ("n/a" if result["mode"] == "full" else "not judged at smoke sizes")
+            if t["met"] is None
+            else ("met" if t["met"] else "MISSED")
+        )
         value = "-" if t["value"] is None else f"{t['value']:.3f}{t['unit']}"
         lines.append(f"  {t['target']:46} {value:>12}  limit {t['limit']:.3g}{t['unit']:4} {state}")
     return "\n".join(lines)

@@ -1,5 +1,6 @@
 """The objects being versioned: a float32 model of a given size (a torch module when torch
 is installed, else a dict of numpy tensors), its 1 % edit, and a notebook-sized state."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -13,9 +14,9 @@ LAYERS = 32  # ~30 tensors of equal size, as the issue asks
 
 @dataclass
 class Model:
-    obj: Any                     # what gets committed
-    kind: str                    # "torch" or "numpy"
-    tensors: list[np.ndarray]    # numpy views of every weight, in order (no copies)
+    obj: Any  # what gets committed
+    kind: str  # "torch" or "numpy"
+    tensors: list[np.ndarray]  # numpy views of every weight, in order (no copies)
 
     @property
     def nbytes(self) -> int:

@@ -8,6 +8,7 @@ plain dicts; nothing here knows about IPython.
 Functions that change history or HEAD are marked `@_changes_history`: after they succeed,
 every `on_change` subscriber (the open widgets) is told, so no face can forget to.
 """
+
 from __future__ import annotations
 
 import functools
@@ -28,9 +29,33 @@ Where = PathLike | Repo
 F = TypeVar("F", bound=Callable[..., Any])
 
 __all__ = [
-    "Head", "Status", "branch", "branches", "checkout", "commit", "data_dir", "delete_branch",
-    "delete_tag", "diff", "fingerprint", "fsck", "gc", "head", "info", "load", "log", "log_metric",
-    "on_change", "open_repo", "read_file", "resolve", "show", "status", "tag", "tags", "trust",
+    "Head",
+    "Status",
+    "branch",
+    "branches",
+    "checkout",
+    "commit",
+    "data_dir",
+    "delete_branch",
+    "delete_tag",
+    "diff",
+    "fingerprint",
+    "fsck",
+    "gc",
+    "head",
+    "info",
+    "load",
+    "log",
+    "log_metric",
+    "on_change",
+    "open_repo",
+    "read_file",
+    "resolve",
+    "show",
+    "status",
+    "tag",
+    "tags",
+    "trust",
 ]
 
 
@@ -61,6 +86,7 @@ def _changes_history(fn: F) -> F:
         if not isinstance(result, CheckoutResult) or result.moved_head:
             _notify()
         return result
+
     return wrapper  # type: ignore[return-value]
 
 
@@ -91,22 +117,29 @@ def log_metric(name: str, value: float, step: int | None = None) -> None:
 
 
 @_changes_history
-def commit(objects: Mapping[str, Any], message: str, *, path: Where = ".",
-           metrics: Mapping | None = None, params: Mapping | None = None,
-           files: Mapping[str, bytes | str] | None = None, env: Mapping | None = None,
-           allow_secrets: bool = False) -> VersionInfo:
+def commit(
+    objects: Mapping[str, Any],
+    message: str,
+    *,
+    path: Where = ".",
+    metrics: Mapping | None = None,
+    params: Mapping | None = None,
+    files: Mapping[str, bytes | str] | None = None,
+    env: Mapping | None = None,
+    allow_secrets: bool = False,
+) -> VersionInfo:
     """Snapshot `objects` (name -> object). Metrics logged with `log_metric` since the last
     commit are included (explicit `metrics` win) and then cleared."""
     merged = {**_metrics.pending(), **(metrics or {})}
     with _opened(path, create=True) as repo:
-        info = repo.commit(objects, message, metrics=merged, params=params, files=files,
-                           env=env, allow_secrets=allow_secrets)
+        info = repo.commit(
+            objects, message, metrics=merged, params=params, files=files, env=env, allow_secrets=allow_secrets
+        )
     _metrics.clear()
     return info
 
 
-def log(rev: str | None = None, *, path: Where = ".", limit: int | None = None,
-        all: bool = False) -> list[VersionInfo]:
+def log(rev: str | None = None, *, path: Where = ".", limit: int | None = None, all: bool = False) -> list[VersionInfo]:
     """Versions reachable from `rev` (default HEAD), newest first; `all`: every branch and tag."""
     with _opened(path) as repo:
         return repo.log(rev, limit=limit, all=all)
@@ -135,17 +168,25 @@ def read_file(rev: str, name: str, *, path: Where = ".") -> bytes:
         return repo.read_file(rev, name)
 
 
-def diff(old: str, new: str = "HEAD", *, path: Where = ".", trust: bool = False,
-         allow: Iterable[str] = ()) -> VersionDiff:
+def diff(
+    old: str, new: str = "HEAD", *, path: Where = ".", trust: bool = False, allow: Iterable[str] = ()
+) -> VersionDiff:
     """What changed between two versions. Never runs code from them unless `trust`."""
     with _opened(path) as repo:
         return repo.diff(old, new, trust=trust, allow=allow)
 
 
 @_changes_history
-def checkout(rev: str = "HEAD", names: Iterable[str] | None = None, *, path: Where = ".",
-             namespace: MutableMapping[str, Any] | None = None, new_branch: str | None = None,
-             trust: bool = False, allow: Iterable[str] = ()) -> CheckoutResult:
+def checkout(
+    rev: str = "HEAD",
+    names: Iterable[str] | None = None,
+    *,
+    path: Where = ".",
+    namespace: MutableMapping[str, Any] | None = None,
+    new_branch: str | None = None,
+    trust: bool = False,
+    allow: Iterable[str] = (),
+) -> CheckoutResult:
     """Load a version's variables; with `namespace`, also assign them into it."""
     with _opened(path) as repo:
         result = repo.checkout(rev, names, new_branch=new_branch, trust=trust, allow=allow)
@@ -154,8 +195,7 @@ def checkout(rev: str = "HEAD", names: Iterable[str] | None = None, *, path: Whe
     return result
 
 
-def load(rev: str, name: str, *, path: Where = ".", trust: bool = False,
-         allow: Iterable[str] = ()) -> Any:
+def load(rev: str, name: str, *, path: Where = ".", trust: bool = False, allow: Iterable[str] = ()) -> Any:
     """One variable of one version, e.g. `load("prod", "model")` in a serving process.
     Untrusted code never runs: only allow-listed classes load unless `trust=True`."""
     with _opened(path) as repo:
@@ -223,8 +263,9 @@ class Status:
     missing: tuple[str, ...]  # in the version, gone from the namespace
 
 
-def status(namespace: Mapping[str, Any], names: Iterable[str] | None = None, *,
-           path: Where = ".", rev: str | None = None) -> Status:
+def status(
+    namespace: Mapping[str, Any], names: Iterable[str] | None = None, *, path: Where = ".", rev: str | None = None
+) -> Status:
     """Compare variables in `namespace` with the checked-out version (or `rev`, e.g. the
     version one kernel last committed) by content id (pickles out-of-band and hashes;
     writes nothing). `names`: the candidates for `new`."""
@@ -243,8 +284,9 @@ def status(namespace: Mapping[str, Any], names: Iterable[str] | None = None, *,
             else:
                 changed.append(name)
         new = sorted(n for n in (names or ()) if n not in entries and n in namespace)
-        return Status(repo.info(sha), repo.refs.current_branch(), tuple(changed), tuple(unchanged),
-                      tuple(new), tuple(missing))
+        return Status(
+            repo.info(sha), repo.refs.current_branch(), tuple(changed), tuple(unchanged), tuple(new), tuple(missing)
+        )
 
 
 def fingerprint(obj: Any, name: str = "obj", *, path: Where = ".") -> str:

@@ -3,6 +3,7 @@
 Walks ndarrays, torch tensors, nn.Modules (their state_dict) and dicts/lists of those,
 and compares leaves of equal shape blockwise so a 1 GiB pair needs no 1 GiB temporary.
 """
+
 from __future__ import annotations
 
 import sys
@@ -79,8 +80,10 @@ def _count_changes(x, y) -> tuple[int, float | None]:
                     diff &= ~(np.isnan(bx) & np.isnan(by))
                 n = int(diff.sum())
                 if n:
-                    d = np.abs(bx[diff].astype(np.complex128 if x.dtype.kind == "c" else np.float64)
-                               - by[diff].astype(np.complex128 if y.dtype.kind == "c" else np.float64))
+                    d = np.abs(
+                        bx[diff].astype(np.complex128 if x.dtype.kind == "c" else np.float64)
+                        - by[diff].astype(np.complex128 if y.dtype.kind == "c" else np.float64)
+                    )
                     max_delta = max(max_delta, float(np.nanmax(d)) if d.size else 0.0)
         else:
             n = int(sum(1 for p, q in zip(bx.tolist(), by.tolist()) if p != q))

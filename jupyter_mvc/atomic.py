@@ -2,6 +2,7 @@
 half-written mix: write a temp file beside it (or in `tmp_dir`), fsync, rename over the
 target, fsync the folder. Used by the chunk store, the repository config, notebook
 restores and exports."""
+
 from __future__ import annotations
 
 import os
@@ -9,9 +10,14 @@ import uuid
 from pathlib import Path
 
 
-def write_atomic(target: str | os.PathLike, data: bytes | bytearray | memoryview, *,
-                 tmp_dir: str | os.PathLike | None = None, mode: int = 0o644,
-                 sync_dir: bool = True) -> int:
+def write_atomic(
+    target: str | os.PathLike,
+    data: bytes | bytearray | memoryview,
+    *,
+    tmp_dir: str | os.PathLike | None = None,
+    mode: int = 0o644,
+    sync_dir: bool = True,
+) -> int:
     """Write `data` to `target` atomically and durably; returns the bytes written.
     `tmp_dir` must be on the same filesystem as `target` (a rename cannot cross one)."""
     target = Path(target)

@@ -4,6 +4,7 @@ trained models carry themselves (scikit-learn, Keras, XGBoost, LightGBM).
 
 API layer: plain dicts in, plain dicts out; nothing here knows about IPython.
 """
+
 from __future__ import annotations
 
 import functools
@@ -26,10 +27,27 @@ _SECRET_NAME = re.compile(
 # The interactive shell's own names, never user state.
 _SHELL_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython", "open"})
 # Types that are code or machinery, not state worth versioning.
-_CODE_TYPES = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType,
-               types.BuiltinMethodType, type, types.GeneratorType, types.CoroutineType)
-_NOT_STATE_MODULES = ("IPython.", "ipykernel.", "ipywidgets.", "anywidget.", "jupyter_mvc.",
-                      "matplotlib.", "zmq.", "tornado.", "typing")
+_CODE_TYPES = (
+    types.ModuleType,
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    types.MethodType,
+    types.BuiltinMethodType,
+    type,
+    types.GeneratorType,
+    types.CoroutineType,
+)
+_NOT_STATE_MODULES = (
+    "IPython.",
+    "ipykernel.",
+    "ipywidgets.",
+    "anywidget.",
+    "jupyter_mvc.",
+    "matplotlib.",
+    "zmq.",
+    "tornado.",
+    "typing",
+)
 
 
 def looks_secret(name: str, value: Any = None) -> bool:

@@ -1,10 +1,11 @@
 """`mvc`: the version store from a terminal or CI.
 
-    mvc log [REV] [-n N] [--all]     mvc show REV      mvc diff A [B]
-    mvc export REV NAME -o FILE      mvc fsck          mvc gc [--grace SECONDS]
-    mvc branch [NAME [REV]] [-d NAME] mvc tag [NAME [REV]] [-d NAME]
-    mvc trust MODULE.NAME
+mvc log [REV] [-n N] [--all]     mvc show REV      mvc diff A [B]
+mvc export REV NAME -o FILE      mvc fsck          mvc gc [--grace SECONDS]
+mvc branch [NAME [REV]] [-d NAME] mvc tag [NAME [REV]] [-d NAME]
+mvc trust MODULE.NAME
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,15 +45,19 @@ def _cmd_fsck(args: Any) -> int:
     report = api.fsck(path=args.path)
     for p in report.problems:
         print(f"error: {p}")
-    print(f"checked {report.versions} versions, {report.objects} objects: "
-          + ("ok" if report.ok else f"{len(report.problems)} problems"))
+    print(
+        f"checked {report.versions} versions, {report.objects} objects: "
+        + ("ok" if report.ok else f"{len(report.problems)} problems")
+    )
     return 0 if report.ok else 1
 
 
 def _cmd_gc(args: Any) -> None:
     r = api.gc(path=args.path, grace_seconds=args.grace)
-    print(f"removed {r.objects_removed} objects ({fmt.size(r.bytes_freed)}) and {r.temp_files_removed} "
-          f"temp files; kept {r.objects_kept} reachable objects")
+    print(
+        f"removed {r.objects_removed} objects ({fmt.size(r.bytes_freed)}) and {r.temp_files_removed} "
+        f"temp files; kept {r.objects_kept} reachable objects"
+    )
 
 
 def _cmd_branch(args: Any) -> None:
@@ -110,7 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--grace", type=float, default=3600.0, help="keep unreachable objects younger than this (s)")
     s.set_defaults(run=_cmd_gc)
     for kind, run in (("branch", _cmd_branch), ("tag", _cmd_tag)):
-        s = sub.add_parser(kind, help=f"list, create or delete {kind}es" if kind == "branch" else "list, create or delete tags")
+        s = sub.add_parser(
+            kind, help=f"list, create or delete {kind}es" if kind == "branch" else "list, create or delete tags"
+        )
         s.add_argument("name", nargs="?")
         s.add_argument("rev", nargs="?", default="HEAD")
         s.add_argument("-d", "--delete", metavar="NAME")

@@ -1,4 +1,5 @@
 """What a version records about the environment that produced it (env.json)."""
+
 from __future__ import annotations
 
 import platform
@@ -7,9 +8,17 @@ from importlib import metadata
 
 # Distributions worth recording when their module is loaded (module -> distribution).
 _TRACKED = {
-    "numpy": "numpy", "pandas": "pandas", "sklearn": "scikit-learn", "torch": "torch",
-    "scipy": "scipy", "xgboost": "xgboost", "lightgbm": "lightgbm", "tensorflow": "tensorflow",
-    "keras": "keras", "IPython": "ipython", "jupyter_mvc": "jupyter_mvc",
+    "numpy": "numpy",
+    "pandas": "pandas",
+    "sklearn": "scikit-learn",
+    "torch": "torch",
+    "scipy": "scipy",
+    "xgboost": "xgboost",
+    "lightgbm": "lightgbm",
+    "tensorflow": "tensorflow",
+    "keras": "keras",
+    "IPython": "ipython",
+    "jupyter_mvc": "jupyter_mvc",
 }
 
 

@@ -4,6 +4,7 @@ Each class inherits both `MvcError` (so a face can catch ours in one place) and 
 builtin it resembles (so plain Python code can catch `LookupError`, `ValueError`...).
 Messages are built from attributes and end with how to fix the problem.
 """
+
 from __future__ import annotations
 
 
@@ -58,18 +59,14 @@ class RefDeleteRefusedError(MvcError, ValueError):
 class RefExistsError(MvcError, ValueError):
     def __init__(self, kind: str, name: str):
         self.kind, self.name = kind, name
-        super().__init__(
-            f"{kind} {name!r} already exists. Pick another name or delete it first."
-        )
+        super().__init__(f"{kind} {name!r} already exists. Pick another name or delete it first.")
 
 
 class VariableNotFoundError(MvcError, KeyError):
     def __init__(self, name: str, version: str, available: list[str]):
         self.name, self.version, self.available = name, version, available
         have = ", ".join(sorted(available)) or "none"
-        super().__init__(
-            f"version {version} has no variable {name!r} (it has: {have})."
-        )
+        super().__init__(f"version {version} has no variable {name!r} (it has: {have}).")
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return self.args[0]
@@ -127,9 +124,11 @@ class NotebookRestoreError(MvcError, RuntimeError):
 class ExportError(MvcError, ValueError):
     def __init__(self, name: str, target: str, why: str):
         self.name, self.target, self.why = name, target, why
-        super().__init__(f"cannot export {name!r} to {target}: {why}. "
-                         "Use .pkl for arbitrary objects, .npy for one array, "
-                         ".safetensors for tensors or a dict/module of them.")
+        super().__init__(
+            f"cannot export {name!r} to {target}: {why}. "
+            "Use .pkl for arbitrary objects, .npy for one array, "
+            ".safetensors for tensors or a dict/module of them."
+        )
 
 
 class SerializationError(MvcError, TypeError):
@@ -182,18 +181,14 @@ class ConcurrentUpdateError(MvcError, RuntimeError):
     def __init__(self, ref: str, attempts: int):
         self.ref, self.attempts = ref, attempts
         super().__init__(
-            f"could not update {ref} after {attempts} attempts: other processes kept "
-            "moving it. Try again."
+            f"could not update {ref} after {attempts} attempts: other processes kept moving it. Try again."
         )
 
 
 class ManifestError(MvcError, ValueError):
     def __init__(self, version: str, why: str):
         self.version, self.why = version, why
-        super().__init__(
-            f"version {version} has a damaged manifest: {why}. Run `mvc fsck`; load "
-            "another version."
-        )
+        super().__init__(f"version {version} has a damaged manifest: {why}. Run `mvc fsck`; load another version.")
 
 
 class StorageError(MvcError, OSError):

@@ -4,6 +4,7 @@ Versions are commits written straight into the object database and refs moved wi
 compare-and-swap (`git update-ref <ref> <new> <old>`), so the user's HEAD, index,
 branches and working tree are never touched and concurrent writers cannot lose a commit.
 """
+
 from __future__ import annotations
 
 import io
@@ -132,7 +133,9 @@ class GitRepo:
                 bad = True
         if bad or name in ("HEAD",) or name.startswith("HEAD~") or name.startswith("HEAD^"):
             raise InvalidNameError(
-                kind, name, "Git does not allow it as a ref name",
+                kind,
+                name,
+                "Git does not allow it as a ref name",
                 "Use letters, digits, '-', '_' and '.' (no spaces, '..', '~', '^', ':').",
             )
         return name

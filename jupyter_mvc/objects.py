@@ -3,6 +3,7 @@
 No I/O and no third-party imports here, so every layer (and every face) can use these.
 The JSON forms are the on-disk manifest format; `SCHEMA` versions it.
 """
+
 from __future__ import annotations
 
 import dataclasses

@@ -4,6 +4,7 @@ Scans text files of a commit (the notebook, the executed cells) and the pickled 
 of variables (where strings live; numeric buffers are skipped) for well-known credential
 formats. Findings name the place and show only a masked prefix of the secret.
 """
+
 from __future__ import annotations
 
 import json

@@ -20,6 +20,7 @@ tests/integration gets them without anyone remembering a `pytestmark` line. Mark
 belong to one module or test in a mixed folder (slow, server, kernel, requires_torch)
 are written in that module: a `pytestmark = ...` line, or `@pytest.mark...` on the test.
 """
+
 from __future__ import annotations
 
 import importlib.abc
@@ -54,8 +55,7 @@ class _HideTorch(importlib.abc.MetaPathFinder):
 
     def find_spec(self, fullname, path=None, target=None):
         if fullname == "torch" or fullname.startswith("torch."):
-            raise ModuleNotFoundError(f"No module named {fullname!r} (hidden by MVC_TEST_HIDE_TORCH)",
-                                      name=fullname)
+            raise ModuleNotFoundError(f"No module named {fullname!r} (hidden by MVC_TEST_HIDE_TORCH)", name=fullname)
         return None
 
 
@@ -84,6 +84,7 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(getattr(pytest.mark, name))
         if not have_torch and item.get_closest_marker("requires_torch"):
             item.add_marker(pytest.mark.skip(reason=REQUIRES_TORCH_REASON))
+
 
 PINNED_ENV = {
     "GIT_AUTHOR_NAME": "Test Author",

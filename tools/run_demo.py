@@ -8,6 +8,7 @@ jupyter_mvc creates one next to the notebook, as it would for a user): the sourc
 never written to. The kernel is told the notebook's path (JPY_SESSION_NAME, as Jupyter's
 server does). Exit status 1 on a cell error or timeout; a short summary is printed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -73,8 +74,7 @@ def run(notebook: str | os.PathLike, timeout: int = 600, workdir: str | os.PathL
     env = {"JPY_SESSION_NAME": str(target), **_git_identity_env()}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # the kernel inherits this process's environment
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(work)}})
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(work)}})
     start, error = time.perf_counter(), None
     try:
         client.execute()

@@ -5,6 +5,7 @@ with `buffer_callback`, so large contiguous buffers leave the stream zero-copy a
 the chunk store, while the small remaining "skeleton" is stored as an object of its own.
 Loading goes through the restricted unpickler unless the caller trusts the data.
 """
+
 from __future__ import annotations
 
 import io
@@ -67,8 +68,15 @@ def encode(name: str, obj: Any) -> Encoded:
     return Encoded(type_name(obj), skeleton, buffers, summarize(obj))
 
 
-def decode(skeleton, buffers: Sequence, *, trust: bool = False, allow: Iterable[str] = (),
-           variable: str = "", version: str = "") -> Any:
+def decode(
+    skeleton,
+    buffers: Sequence,
+    *,
+    trust: bool = False,
+    allow: Iterable[str] = (),
+    variable: str = "",
+    version: str = "",
+) -> Any:
     """Rebuild an object; untrusted data may only name allow-listed globals."""
     if trust:
         return pickle.loads(skeleton, buffers=buffers)

@@ -3,6 +3,7 @@
 Runs only after a pickle failed, so it may be slow: it re-pickles children depth-first
 and descends into the first that fails, until none of an object's children fails.
 """
+
 from __future__ import annotations
 
 import io

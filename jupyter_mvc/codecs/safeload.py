@@ -8,6 +8,7 @@ pandas index/array/dtype classes) - never by module prefix alone, since `numpy.m
 imported only for names that pass these checks, so a crafted stream cannot trigger an
 arbitrary import either.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -22,32 +23,66 @@ from ..errors import UntrustedDataError
 SAFE_GLOBALS = frozenset(
     {
         # builtins and the standard library's plain data types
-        "builtins.complex", "builtins.set", "builtins.frozenset", "builtins.bytearray",
-        "builtins.range", "builtins.slice", "builtins.list", "builtins.dict",
-        "builtins.tuple", "builtins.bytes", "builtins.str", "builtins.int",
-        "builtins.float", "builtins.bool", "builtins.object",
+        "builtins.complex",
+        "builtins.set",
+        "builtins.frozenset",
+        "builtins.bytearray",
+        "builtins.range",
+        "builtins.slice",
+        "builtins.list",
+        "builtins.dict",
+        "builtins.tuple",
+        "builtins.bytes",
+        "builtins.str",
+        "builtins.int",
+        "builtins.float",
+        "builtins.bool",
+        "builtins.object",
         "copyreg._reconstructor",
-        "collections.OrderedDict", "collections.defaultdict", "collections.Counter",
+        "collections.OrderedDict",
+        "collections.defaultdict",
+        "collections.Counter",
         "collections.deque",
-        "datetime.datetime", "datetime.date", "datetime.time", "datetime.timedelta",
-        "datetime.timezone", "decimal.Decimal", "fractions.Fraction", "uuid.UUID",
-        "pathlib.PosixPath", "pathlib.WindowsPath", "pathlib.PurePosixPath",
-        "pathlib.PureWindowsPath", "zoneinfo.ZoneInfo",
+        "datetime.datetime",
+        "datetime.date",
+        "datetime.time",
+        "datetime.timedelta",
+        "datetime.timezone",
+        "decimal.Decimal",
+        "fractions.Fraction",
+        "uuid.UUID",
+        "pathlib.PosixPath",
+        "pathlib.WindowsPath",
+        "pathlib.PurePosixPath",
+        "pathlib.PureWindowsPath",
+        "zoneinfo.ZoneInfo",
         # numpy
-        "numpy.ndarray", "numpy.dtype", "numpy._core.numeric._frombuffer",
-        "numpy._core.multiarray._reconstruct", "numpy._core.multiarray.scalar",
-        "numpy.core.numeric._frombuffer", "numpy.core.multiarray._reconstruct",
-        "numpy.core.multiarray.scalar", "numpy.ma.core._mareconstruct",
-        "numpy.ma.MaskedArray", "numpy.ma.core.MaskedArray",
-        "numpy.random._pickle.__randomstate_ctor", "numpy.random._pickle.__generator_ctor",
+        "numpy.ndarray",
+        "numpy.dtype",
+        "numpy._core.numeric._frombuffer",
+        "numpy._core.multiarray._reconstruct",
+        "numpy._core.multiarray.scalar",
+        "numpy.core.numeric._frombuffer",
+        "numpy.core.multiarray._reconstruct",
+        "numpy.core.multiarray.scalar",
+        "numpy.ma.core._mareconstruct",
+        "numpy.ma.MaskedArray",
+        "numpy.ma.core.MaskedArray",
+        "numpy.random._pickle.__randomstate_ctor",
+        "numpy.random._pickle.__generator_ctor",
         "numpy.random._pickle.__bit_generator_ctor",
         "numpy.random.bit_generator.__pyx_unpickle_SeedSequence",
-        "numpy.random._mt19937.MT19937", "numpy.random._pcg64.PCG64",
-        "numpy.random._pcg64.PCG64DXSM", "numpy.random._philox.Philox",
-        "numpy.random._sfc64.SFC64", "numpy.random.mtrand.RandomState",
+        "numpy.random._mt19937.MT19937",
+        "numpy.random._pcg64.PCG64",
+        "numpy.random._pcg64.PCG64DXSM",
+        "numpy.random._philox.Philox",
+        "numpy.random._sfc64.SFC64",
+        "numpy.random.mtrand.RandomState",
         "numpy.random._generator.Generator",
         # pandas: constructors and unpickle helpers (classes are checked by type below)
-        "pandas.DataFrame", "pandas.Series", "pandas.core.frame.DataFrame",
+        "pandas.DataFrame",
+        "pandas.Series",
+        "pandas.core.frame.DataFrame",
         "pandas.core.series.Series",
         "pandas.core.internals.managers.BlockManager",
         "pandas.core.internals.managers.SingleBlockManager",
@@ -60,11 +95,14 @@ SAFE_GLOBALS = frozenset(
         "pandas._libs.interval.Interval",
         "pandas._libs.tslibs.timestamps._unpickle_timestamp",
         "pandas._libs.tslibs.timedeltas._timedelta_unpickle",
-        "pandas._libs.tslibs.period.Period", "pandas._libs.tslibs.nattype.__nat_unpickle",
-        "pandas._libs.sparse.BlockIndex", "pandas._libs.sparse.IntIndex",
+        "pandas._libs.tslibs.period.Period",
+        "pandas._libs.tslibs.nattype.__nat_unpickle",
+        "pandas._libs.sparse.BlockIndex",
+        "pandas._libs.sparse.IntIndex",
         # our own tensor rebuild (see tensors.py); torch's in-band loaders are NOT here
         "jupyter_mvc.codecs.tensors.rebuild_tensor",
-        "torch.device", "torch.Size",
+        "torch.device",
+        "torch.Size",
     }
 )
 
@@ -105,7 +143,7 @@ def _sklearn_global(module: str, name: str):
         return None
     if name.startswith("__pyx_unpickle_"):
         # Cython's unpickle helper for class `<rest>`: allowed when that class is.
-        cls = _package_class(module, name[len("__pyx_unpickle_"):], "sklearn")
+        cls = _package_class(module, name[len("__pyx_unpickle_") :], "sklearn")
         return _import_attr(module, name) if cls is not None else None
     cls = _package_class(module, name, "sklearn")
     if cls is not None and cls.__module__.startswith("sklearn."):
@@ -181,6 +219,4 @@ _FAMILY_ROOTS = {
 
 
 def safe_loads(data, *, buffers, allow: Iterable[str] = (), variable="", version=""):
-    return SafeUnpickler(
-        io.BytesIO(data), buffers=buffers, allow=allow, variable=variable, version=version
-    ).load()
+    return SafeUnpickler(io.BytesIO(data), buffers=buffers, allow=allow, variable=variable, version=version).load()

@@ -1,5 +1,6 @@
 """Short descriptions of live objects for manifests: what log, diff and widgets show
 without loading a byte of data. Never imports a library the object did not come from."""
+
 from __future__ import annotations
 
 import sys
@@ -30,8 +31,7 @@ def summarize(obj: Any) -> dict:
     if np is not None and isinstance(obj, np.ndarray):
         out.update(shape=list(obj.shape), dtype=str(obj.dtype))
     elif torch is not None and isinstance(obj, torch.Tensor):
-        out.update(shape=list(obj.shape), dtype=str(obj.dtype).removeprefix("torch."),
-                   device=str(obj.device))
+        out.update(shape=list(obj.shape), dtype=str(obj.dtype).removeprefix("torch."), device=str(obj.device))
     elif torch is not None and isinstance(obj, torch.nn.Module):
         out["parameters"] = int(sum(p.numel() for p in obj.parameters()))
     elif pd is not None and isinstance(obj, pd.DataFrame):

@@ -7,6 +7,7 @@ hand their memory over without a copy, dtypes numpy lacks (bfloat16, float8) tra
 bytes, and loading needs nothing but `rebuild_tensor` below. torch is never imported here
 unless the object being pickled already came from it.
 """
+
 from __future__ import annotations
 
 import pickle
@@ -38,8 +39,7 @@ def reduce_tensor(tensor):
     )
 
 
-def rebuild_tensor(buffer, dtype: str, shape: tuple, requires_grad: bool, device: str,
-                   is_parameter: bool):
+def rebuild_tensor(buffer, dtype: str, shape: tuple, requires_grad: bool, device: str, is_parameter: bool):
     import torch
 
     torch_dtype = getattr(torch, dtype, None)

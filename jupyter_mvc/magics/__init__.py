@@ -1,6 +1,7 @@
 """IPython face: `%load_ext jupyter_mvc` registers the %mv_ magics, their tab completion,
 the autocommit hook and the JupyterLab comm target. All per-kernel state lives in one
 `KernelSession` (the session layer) that all of them call."""
+
 from __future__ import annotations
 
 import functools

@@ -1,5 +1,6 @@
 """The post_run_cell hook behind %mv_autocommit: the session decides and commits; this
 prints the first line of what it did. A failure warns and never breaks the cell."""
+
 from __future__ import annotations
 
 import sys

@@ -9,6 +9,7 @@ Reply    {"id": n, "ok": true, "result": {...}}
 The result keys per action are below (`_commit_json`...); the lab extension's
 `src/wire.ts` mirrors them and tests/functional/test_wire_keys.py pins the two together.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -61,9 +62,15 @@ def _dispatch(session: KernelSession, data: Any) -> dict:
         raise BadRequest("'names' must be a list of variable names.")
     if action == "status":
         st = session.status(names or None)
-        return {"version": st.version.id if st.version else None, "branch": st.branch,
-                "changed": st.changed, "unchanged": st.unchanged, "new": st.new, "missing": st.missing,
-                "message": messages.status_text(st)}
+        return {
+            "version": st.version.id if st.version else None,
+            "branch": st.branch,
+            "changed": st.changed,
+            "unchanged": st.unchanged,
+            "new": st.new,
+            "missing": st.missing,
+            "message": messages.status_text(st),
+        }
     if action == "commit":
         return _commit_json(session.commit(_text(data, "message"), names))
     if action == "checkout":
@@ -72,15 +79,30 @@ def _dispatch(session: KernelSession, data: Any) -> dict:
 
 
 def _commit_json(r: CommitReport) -> dict:
-    return {"id": r.version.id, "short_id": r.version.short_id, "branch": r.branch,
-            "variables": r.variables, "skipped": r.skipped, "secrets": r.secrets,
-            "not_captured": r.not_captured, "metrics": r.version.metrics, "message": messages.commit_text(r)}
+    return {
+        "id": r.version.id,
+        "short_id": r.version.short_id,
+        "branch": r.branch,
+        "variables": r.variables,
+        "skipped": r.skipped,
+        "secrets": r.secrets,
+        "not_captured": r.not_captured,
+        "metrics": r.version.metrics,
+        "message": messages.commit_text(r),
+    }
 
 
 def _checkout_json(r: CheckoutReport) -> dict:
-    return {"id": r.version.id, "short_id": r.version.short_id, "branch": r.branch,
-            "restored": r.restored, "left_alone": r.left_alone, "failed": r.failed,
-            "left_behind": r.left_behind, "message": messages.checkout_text(r)}
+    return {
+        "id": r.version.id,
+        "short_id": r.version.short_id,
+        "branch": r.branch,
+        "restored": r.restored,
+        "left_alone": r.left_alone,
+        "failed": r.failed,
+        "left_behind": r.left_behind,
+        "message": messages.checkout_text(r),
+    }
 
 
 def _text(data: dict, key: str) -> str:

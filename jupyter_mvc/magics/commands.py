@@ -1,6 +1,7 @@
 """The %mv_ line magics: parse (shlex + argparse, so `-m "two words"` works as typed),
 call the kernel session (or the API), print its report in words. jupyter_mvc errors
 become one-line `UsageError`s."""
+
 from __future__ import annotations
 
 import ast
@@ -21,12 +22,14 @@ from . import messages
 
 def _friendly(fn):
     """Our own errors say what was wrong and how to fix it: show that line, no traceback."""
+
     @functools.wraps(fn)
     def wrapper(self, line=""):
         try:
             return fn(self, line)
         except MvcError as exc:
             raise UsageError(str(exc)) from None
+
     return wrapper
 
 
@@ -78,8 +81,11 @@ class MvcMagics(Magics):
     @argument("-m", "--message", help="what this version is")
     @argument("--metric", action="append", metavar="NAME=NUMBER", help="a scalar metric (repeatable)")
     @argument("--param", action="append", metavar="NAME=VALUE", help="a hyper-parameter (repeatable)")
-    @argument("--allow-secrets", action="store_true",
-              help="commit even though a credential was found in the notebook, cells or variables")
+    @argument(
+        "--allow-secrets",
+        action="store_true",
+        help="commit even though a credential was found in the notebook, cells or variables",
+    )
     def mv_commit(self, line=""):
         """Snapshot variables, metrics, params, the notebook and the executed cells.
 
@@ -100,11 +106,19 @@ class MvcMagics(Magics):
         """
         args = _parse(self.mv_commit, line)
         if not args.message:
-            raise UsageError('a commit needs a message: %mv_commit ' + " ".join(args.names)
-                             + (" " if args.names else "") + '-m "what this version is"')
-        report = self.session.commit(args.message, args.names, metrics=_pairs(args.metric, "--metric", True),
-                                     params=_pairs(args.param, "--param", False),
-                                     allow_secrets=args.allow_secrets)
+            raise UsageError(
+                "a commit needs a message: %mv_commit "
+                + " ".join(args.names)
+                + (" " if args.names else "")
+                + '-m "what this version is"'
+            )
+        report = self.session.commit(
+            args.message,
+            args.names,
+            metrics=_pairs(args.metric, "--metric", True),
+            params=_pairs(args.param, "--param", False),
+            allow_secrets=args.allow_secrets,
+        )
         print(messages.commit_text(report))
 
     @line_magic
@@ -163,8 +177,15 @@ class MvcMagics(Magics):
           %mv_checkout v1 --notebook
         """
         args = _parse(self.mv_checkout, line)
-        report = self.session.checkout(args.rev, args.names, force=args.force, new_branch=args.branch,
-                                       notebook=args.notebook, trust=args.trust, allow=args.allow)
+        report = self.session.checkout(
+            args.rev,
+            args.names,
+            force=args.force,
+            new_branch=args.branch,
+            notebook=args.notebook,
+            trust=args.trust,
+            allow=args.allow,
+        )
         print(messages.checkout_text(report))
 
     @line_magic
@@ -205,8 +226,11 @@ class MvcMagics(Magics):
             raise UsageError("which branch? %mv_branch -d NAME")
         path = self.session.path()
         if args.name is None:
-            print(messages.refs_text(api.branches(path=path), api.head(path=path).branch,
-                                     "No branches yet: %mv_commit creates 'main'."))
+            print(
+                messages.refs_text(
+                    api.branches(path=path), api.head(path=path).branch, "No branches yet: %mv_commit creates 'main'."
+                )
+            )
         elif args.delete or args.force_delete:
             sha = api.delete_branch(args.name, force=args.force_delete, path=path)
             print(f"Deleted branch {args.name} (was {sha[:8]}).")
@@ -273,8 +297,7 @@ class MvcMagics(Magics):
         if args.mode == "on":
             self.session.enable_autocommit()
             what = "every variable worth versioning" if state.track_all else ", ".join(sorted(state.tracked))
-            print(f"Autocommit on: after each cell that changes them, commits {what}. "
-                  "%mv_autocommit off stops it.")
+            print(f"Autocommit on: after each cell that changes them, commits {what}. %mv_autocommit off stops it.")
         elif args.mode == "off":
             self.session.disable_autocommit()
             print("Autocommit off.")
@@ -302,9 +325,14 @@ class MvcMagics(Magics):
         lines = []
         for rev in revs:
             version = api.show(rev, path=self.session.path())
-            lines += text.series_lines(f"{version.info.short_id} ({rev})", version.metrics.get("series", {}), args.metric)
-        print("\n".join(lines) or f"No series{' named ' + args.metric if args.metric else ''} in "
-              f"{', '.join(revs)}. Log some with jupyter_mvc.log_metric('loss', value).")
+            lines += text.series_lines(
+                f"{version.info.short_id} ({rev})", version.metrics.get("series", {}), args.metric
+            )
+        print(
+            "\n".join(lines)
+            or f"No series{' named ' + args.metric if args.metric else ''} in "
+            f"{', '.join(revs)}. Log some with jupyter_mvc.log_metric('loss', value)."
+        )
 
     # -- helpers -----------------------------------------------------------------------------
     def checkout_message(self, rev: str) -> str:
@@ -318,10 +346,12 @@ class MvcMagics(Magics):
         """Display a widget from jupyter_mvc.widgets; False when they are not available."""
         try:
             from .. import widgets
+
             make = getattr(widgets, factory)
         except (ImportError, AttributeError):
             return False
         from IPython.display import display
+
         if factory == "timeline_widget":
             kwargs["on_checkout"] = self.checkout_message
         display(make(api.open_repo(self.session.path(), create=False), *args, **kwargs))

@@ -1,5 +1,6 @@
 """Tab completion for the %mv_ magics: revisions (HEAD, branches, tags, short ids),
 variable names and options, depending on where the cursor is."""
+
 from __future__ import annotations
 
 import shlex
@@ -14,13 +15,17 @@ from ..session import KernelSession
 _RECENT = 50  # short ids offered: the newest versions
 # magic -> what its positional arguments are, in order; the last repeats.
 _POSITIONALS = {
-    "mv_commit": ["variable"], "mv_checkout": ["revision", "version-variable"],
-    "mv_log": ["revision"], "mv_diff": ["revision"], "mv_plot": ["revision"],
-    "mv_branch": ["branch", "revision"], "mv_tag": ["tag", "revision"],
-    "mv_autocommit": ["on-off"], "mv_status": [],
+    "mv_commit": ["variable"],
+    "mv_checkout": ["revision", "version-variable"],
+    "mv_log": ["revision"],
+    "mv_diff": ["revision"],
+    "mv_plot": ["revision"],
+    "mv_branch": ["branch", "revision"],
+    "mv_tag": ["tag", "revision"],
+    "mv_autocommit": ["on-off"],
+    "mv_status": [],
 }
-_TAKES_VALUE = {"-m", "--message", "--metric", "--param", "-b", "--branch", "-n", "--limit",
-                "--allow"}
+_TAKES_VALUE = {"-m", "--message", "--metric", "--param", "-b", "--branch", "-n", "--limit", "--allow"}
 
 
 def revisions(session: KernelSession) -> list[str]:
@@ -39,8 +44,9 @@ def candidates(session: KernelSession, magic: str, words: list[str], token: str,
         return sorted(o for a in parser._actions for o in a.option_strings)
     if words and words[-1] in _TAKES_VALUE:
         return []  # a message, metric or branch name: nothing sensible to offer
-    positional = [w for i, w in enumerate(words)
-                  if not w.startswith("-") and (i == 0 or words[i - 1] not in _TAKES_VALUE)]
+    positional = [
+        w for i, w in enumerate(words) if not w.startswith("-") and (i == 0 or words[i - 1] not in _TAKES_VALUE)
+    ]
     kinds = _POSITIONALS.get(magic, [])
     if not kinds:
         return []

@@ -1,4 +1,5 @@
 """The IPython shell seen as the session layer's `Kernel`."""
+
 from __future__ import annotations
 
 from collections.abc import Collection, MutableMapping

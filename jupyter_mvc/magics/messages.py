@@ -1,5 +1,6 @@
 """The words the magics print for the session's reports (the comm sends the same text as
 `message`, so the sidebar says what the magic would)."""
+
 from __future__ import annotations
 
 from .. import api
@@ -9,21 +10,27 @@ from ..session import CheckoutReport, CommitReport
 
 def commit_text(r: CommitReport) -> str:
     n = len(r.variables)
-    lines = [f"{'Autocommitted' if r.auto else 'Committed'} {r.version.short_id} on "
-             f"{r.branch or 'detached HEAD'}: {r.version.subject!r}: {n} variable{'s' if n != 1 else ''} "
-             f"({', '.join(r.variables)}), {fmt.size(r.size)}."]
+    lines = [
+        f"{'Autocommitted' if r.auto else 'Committed'} {r.version.short_id} on "
+        f"{r.branch or 'detached HEAD'}: {r.version.subject!r}: {n} variable{'s' if n != 1 else ''} "
+        f"({', '.join(r.variables)}), {fmt.size(r.size)}."
+    ]
     if r.version.metrics:
         lines.append("Metrics: " + ", ".join(f"{k}={fmt.number(v)}" for k, v in r.version.metrics.items()))
     if r.skipped:
         lines.append("Skipped (cannot be serialised): " + "; ".join(f"{k}: {v}" for k, v in r.skipped.items()))
     if r.secrets:
-        lines.append(f"Left out (names look like secrets): {', '.join(r.secrets)}. To version one "
-                     f"anyway, name it: %mv_commit {r.secrets[0]} ... -m '...'")
+        lines.append(
+            f"Left out (names look like secrets): {', '.join(r.secrets)}. To version one "
+            f"anyway, name it: %mv_commit {r.secrets[0]} ... -m '...'"
+        )
     if r.first_mention:
         lines.append("Not captured: " + "; ".join(r.first_mention))
     if r.secrets_named:
-        lines.append(f"Warning: committing {', '.join(r.secrets_named)} although the name looks like a "
-                     "secret (you named it); history is shared when pushed.")
+        lines.append(
+            f"Warning: committing {', '.join(r.secrets_named)} although the name looks like a "
+            "secret (you named it); history is shared when pushed."
+        )
     if r.created_repo is not None:
         lines.append(f"Created a Git repository at {r.created_repo} for the versions.")
     return "\n".join(lines)
@@ -37,20 +44,30 @@ def checkout_text(r: CheckoutReport) -> str:
         where = " (detached: new commits will not move a branch; -b NAME starts one)"
     else:
         where = ""
-    lines = [f"Checked out {info.short_id} {info.subject!r}{where}.",
-             "Restored: " + (", ".join(r.restored) or "nothing")]
+    lines = [
+        f"Checked out {info.short_id} {info.subject!r}{where}.",
+        "Restored: " + (", ".join(r.restored) or "nothing"),
+    ]
     if r.left_alone:
-        lines.append("Left alone (not in that version" + (" or not named" if r.names_given else "")
-                     + "): " + fmt.names(r.left_alone))
+        lines.append(
+            "Left alone (not in that version"
+            + (" or not named" if r.names_given else "")
+            + "): "
+            + fmt.names(r.left_alone)
+        )
     lines.extend(f"Not restored: {n}: {why}" for n, why in r.failed.items())
     if r.left_behind:
         short = r.left_behind[:8]
-        lines.append(f"Warning: left version {short} behind: no branch or tag reaches it, so `mvc gc` "
-                     f"will remove it. To keep it: %mv_branch NAME {short}")
+        lines.append(
+            f"Warning: left version {short} behind: no branch or tag reaches it, so `mvc gc` "
+            f"will remove it. To keep it: %mv_branch NAME {short}"
+        )
     if r.notebook:
-        lines.append(f"Restored the notebook file {r.notebook.path}; the previous one is kept at "
-                     f"{r.notebook.backup}. Reload it in the editor (File > Reload Notebook from Disk) "
-                     "before saving.")
+        lines.append(
+            f"Restored the notebook file {r.notebook.path}; the previous one is kept at "
+            f"{r.notebook.backup}. Reload it in the editor (File > Reload Notebook from Disk) "
+            "before saving."
+        )
     return "\n".join(lines)
 
 

@@ -6,6 +6,7 @@ servers' `/api/sessions` matched by this kernel's id. The saved .ipynb holds onl
 front-end saved; the code that really built the in-memory state is in the shell's
 input history, so both are recorded.
 """
+
 from __future__ import annotations
 
 import glob
@@ -41,6 +42,7 @@ def _existing_notebook(candidate: object) -> str | None:
 def _kernel_id() -> str | None:
     try:
         from ipykernel.connect import get_connection_file  # only inside a kernel
+
         name = os.path.basename(get_connection_file())
     except Exception:
         return None
@@ -52,6 +54,7 @@ def _ask_servers(kernel_id: str) -> str | None:
     """The notebook path of `kernel_id` according to a running Jupyter server, if any."""
     try:
         from jupyter_core.paths import jupyter_runtime_dir
+
         runtime = jupyter_runtime_dir()
     except Exception:
         return None
@@ -60,8 +63,8 @@ def _ask_servers(kernel_id: str) -> str | None:
             with open(info_file) as f:
                 info = json.load(f)
             request = urllib.request.Request(
-                info["url"].rstrip("/") + "/api/sessions",
-                headers={"Authorization": f"token {info.get('token', '')}"})
+                info["url"].rstrip("/") + "/api/sessions", headers={"Authorization": f"token {info.get('token', '')}"}
+            )
             with urllib.request.urlopen(request, timeout=_SERVER_TIMEOUT_S) as response:
                 sessions = json.load(response)
         except Exception:  # a stale runtime file or a server that is shutting down

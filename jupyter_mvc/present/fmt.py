@@ -1,4 +1,5 @@
 """How single values are written, everywhere: numbers, byte sizes, ages, name lists."""
+
 from __future__ import annotations
 
 import math

@@ -2,6 +2,7 @@
 (column) for each, and edge polylines, so a front-end (the timeline widget, the JupyterLab
 sidebar) only draws what it is given. Pure data over `VersionInfo`; linear in versions.
 """
+
 from __future__ import annotations
 
 import heapq

@@ -1,5 +1,6 @@
 """Log rows and lines: one HEAD -> branch rule and one text graph (drawn from the same
 lane layout as the timeline widget and the sidebar)."""
+
 from __future__ import annotations
 
 import time
@@ -23,14 +24,16 @@ def decorations(info: VersionInfo, current_branch: str | None, kernel_version: s
     return marks
 
 
-def log_line(info: VersionInfo, current_branch: str | None, *, now: float,
-             kernel_version: str | None = None, graph: str = "*") -> str:
+def log_line(
+    info: VersionInfo, current_branch: str | None, *, now: float, kernel_version: str | None = None, graph: str = "*"
+) -> str:
     """`* 1a2b3c4d (HEAD -> main, tag: v1) message  (5 min ago)  [acc=0.93]`"""
     marks = decorations(info, current_branch, kernel_version)
     deco = f" ({', '.join(marks)})" if marks else ""
     metrics = fmt.metric_pairs(info.metrics)
-    return (f"{graph} {info.short_id}{deco} {info.subject}  ({fmt.age(now - info.time)})"
-            + (f"  [{metrics}]" if metrics else ""))
+    return f"{graph} {info.short_id}{deco} {info.subject}  ({fmt.age(now - info.time)})" + (
+        f"  [{metrics}]" if metrics else ""
+    )
 
 
 def graph_columns(infos: Sequence[VersionInfo]) -> list[tuple[VersionInfo, str]]:
@@ -52,9 +55,15 @@ def graph_columns(infos: Sequence[VersionInfo]) -> list[tuple[VersionInfo, str]]
     return out
 
 
-def log_lines(infos: Sequence[VersionInfo], current_branch: str | None, kernel_version: str | None = None,
-              now: float | None = None) -> list[str]:
+def log_lines(
+    infos: Sequence[VersionInfo],
+    current_branch: str | None,
+    kernel_version: str | None = None,
+    now: float | None = None,
+) -> list[str]:
     """One line per version, newest first, with a lane graph when branches diverge."""
     now = time.time() if now is None else now
-    return [log_line(info, current_branch, now=now, kernel_version=kernel_version, graph=graph)
-            for info, graph in graph_columns(infos)]
+    return [
+        log_line(info, current_branch, now=now, kernel_version=kernel_version, graph=graph)
+        for info, graph in graph_columns(infos)
+    ]

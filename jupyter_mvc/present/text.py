@@ -1,5 +1,6 @@
 """Text forms for terminals (magics outside a notebook, `--text`, the CLI): diffs,
 version details, series with sparklines. One wording for each."""
+
 from __future__ import annotations
 
 import time
@@ -39,8 +40,15 @@ def diff_lines(d: VersionDiff) -> list[str]:
 def version_lines(version: Version) -> list[str]:
     """`mvc show`: id, author, date, message, variables, params, metrics, series, files."""
     info = version.info
-    out = [f"version {info.id}", f"author  {info.author}", f"date    {time.ctime(info.time)}", "",
-           "    " + info.message.replace("\n", "\n    "), "", "variables:"]
+    out = [
+        f"version {info.id}",
+        f"author  {info.author}",
+        f"date    {time.ctime(info.time)}",
+        "",
+        "    " + info.message.replace("\n", "\n    "),
+        "",
+        "variables:",
+    ]
     for e in version.manifest.variables.values():
         brief = summary_line({k: v for k, v in e.summary.items() if k != "repr"})
         out.append(f"  {e.name:<16} {e.type:<40} {fmt.size(e.size):>10}  {brief}")
@@ -64,8 +72,10 @@ def series_lines(label: str, series: dict, metric: str | None = None) -> list[st
         values = [v for _, v in points if v is not None]
         if not values:
             continue
-        out.append(f"{label}  {name}: {len(points)} points, {fmt.number(values[0])} -> {fmt.number(values[-1])} "
-                   f"(min {fmt.number(min(values))}, max {fmt.number(max(values))})  {sparkline(values)}")
+        out.append(
+            f"{label}  {name}: {len(points)} points, {fmt.number(values[0])} -> {fmt.number(values[-1])} "
+            f"(min {fmt.number(min(values))}, max {fmt.number(max(values))})  {sparkline(values)}"
+        )
     return out
 
 

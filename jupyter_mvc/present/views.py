@@ -1,5 +1,6 @@
 """JSON-ready views of history, one shape each, for the server's REST replies and the
 timeline widget (the JupyterLab extension's wire types mirror these)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -33,8 +34,13 @@ def version_view(version: Version) -> dict:
     return {
         "info": info_view(version.info),
         "variables": [
-            {"name": e.name, "type": e.type, "size": e.size, "summary": jsonable(e.summary),
-             "summary_line": summary_line(e.summary)}
+            {
+                "name": e.name,
+                "type": e.type,
+                "size": e.size,
+                "summary": jsonable(e.summary),
+                "summary_line": summary_line(e.summary),
+            }
             for e in version.manifest.variables.values()
         ],
         "metrics": jsonable(version.metrics),
@@ -47,8 +53,11 @@ def version_view(version: Version) -> dict:
 
 def _series_digest(name: str, points: Any) -> dict:
     values = [p[1] for p in points if isinstance(p, (list, tuple)) and len(p) == 2] if isinstance(points, list) else []
-    return {"points": len(values), "last": jsonable(values[-1]) if values else None,
-            "best": jsonable(fmt.best(name, values))}
+    return {
+        "points": len(values),
+        "last": jsonable(values[-1]) if values else None,
+        "best": jsonable(fmt.best(name, values)),
+    }
 
 
 def diff_view(diff: VersionDiff) -> dict:
@@ -58,9 +67,15 @@ def diff_view(diff: VersionDiff) -> dict:
         "old": info_view(diff.old),
         "new": info_view(diff.new),
         "variables": [
-            {"name": v.name, "status": v.status, "old": jsonable(v.old), "new": jsonable(v.new),
-             "old_line": summary_line(v.old or {}), "new_line": summary_line(v.new or {}),
-             "tensors": [jsonable(t) for t in v.tensors]}
+            {
+                "name": v.name,
+                "status": v.status,
+                "old": jsonable(v.old),
+                "new": jsonable(v.new),
+                "old_line": summary_line(v.old or {}),
+                "new_line": summary_line(v.new or {}),
+                "tensors": [jsonable(t) for t in v.tensors],
+            }
             for v in diff.changed()
         ],
         "unchanged": [v.name for v in diff.variables if v.status == "unchanged"],

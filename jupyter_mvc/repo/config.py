@@ -1,5 +1,6 @@
 """Per-repository settings in `<gitdir>/mvc/config.json`: today the safe-load allow-list
 (`mvc trust MODULE.NAME`)."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,12 @@ class Config:
     def trust(self, global_name: str) -> None:
         """Add `module.name` to this repository's safe-load allow-list."""
         if not _GLOBAL.match(global_name):
-            raise InvalidNameError("global", global_name, "expected module.name",
-                                   "Give the name the refusal printed, e.g. mypkg.models.Net.")
+            raise InvalidNameError(
+                "global",
+                global_name,
+                "expected module.name",
+                "Give the name the refusal printed, e.g. mypkg.models.Net.",
+            )
         cfg = self.read()
         cfg["trusted_globals"] = sorted(self.trusted_globals() | {global_name})
         write_atomic(self.path, json.dumps(cfg, indent=2).encode())

@@ -1,5 +1,6 @@
 """Integrity and housekeeping as functions over a `Repo`: `fsck` verifies every object
 every reachable version needs; `gc` removes what no version reaches."""
+
 from __future__ import annotations
 
 import time

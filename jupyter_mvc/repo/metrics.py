@@ -5,6 +5,7 @@ shows, and the buffer that `log_metric` fills during training until the next com
 
 Non-finite values are stored as null (JSON has no NaN).
 """
+
 from __future__ import annotations
 
 import math
@@ -39,7 +40,7 @@ def headline(metrics_json: Mapping) -> dict:
     scalars = metrics_json.get("scalars", {})
     out = dict(scalars) if isinstance(scalars, Mapping) else {}
     series = metrics_json.get("series", {})
-    for name, points in (series.items() if isinstance(series, Mapping) else ()):
+    for name, points in series.items() if isinstance(series, Mapping) else ():
         if points and name not in out and isinstance(points[-1], (list, tuple)) and len(points[-1]) == 2:
             out[name] = points[-1][1]
     return out
@@ -48,8 +49,12 @@ def headline(metrics_json: Mapping) -> dict:
 def _number(name: object, value: Any) -> float | int | None:
     v = jsonable(value)
     if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
-        raise InvalidValueError(f"metric {str(name)!r}", value, "it is not a number",
-                                "Metrics are numbers or lists of numbers; put other values in params.")
+        raise InvalidValueError(
+            f"metric {str(name)!r}",
+            value,
+            "it is not a number",
+            "Metrics are numbers or lists of numbers; put other values in params.",
+        )
     return v
 
 
@@ -73,13 +78,15 @@ class MetricsBuffer:
 
     def log(self, name: str, value: float, step: int | None = None) -> None:
         if not isinstance(name, str) or not name:
-            raise InvalidNameError("metric", str(name), "it must be a non-empty string",
-                                   "Call log_metric('loss', value).")
+            raise InvalidNameError(
+                "metric", str(name), "it must be a non-empty string", "Call log_metric('loss', value)."
+            )
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise InvalidValueError(f"metric {name!r}", value, "it is not a number",
-                                    "Log numbers; put other values in params.") from None
+            raise InvalidValueError(
+                f"metric {name!r}", value, "it is not a number", "Log numbers; put other values in params."
+            ) from None
         with self._lock:
             points = self._series.setdefault(name, [])
             points.append([len(points) if step is None else int(step), number if math.isfinite(number) else None])

@@ -4,6 +4,7 @@ skeleton plus out-of-band buffers) is laid out as streams, and its manifest entr
 Small buffers share one packed stream so a random forest is not 800 tiny files; large
 buffers get a stream each, so an in-place edit re-stores only the chunks it touched.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,18 +39,29 @@ def layout(enc: codecs.Encoded) -> tuple[list[Any], tuple[Location, ...]]:
     return datas, tuple(locations)
 
 
-def entry(name: str, enc: codecs.Encoded, skeleton: Stream, streams: tuple[Stream, ...],
-          locations: tuple[Location, ...]) -> VariableEntry:
+def entry(
+    name: str, enc: codecs.Encoded, skeleton: Stream, streams: tuple[Stream, ...], locations: tuple[Location, ...]
+) -> VariableEntry:
     # Locations count streams after the skeleton from 0, as VariableEntry.buffers does.
-    content_id = digest(json.dumps(
-        [skeleton.chunks, [s.chunks for s in streams], [list(loc) for loc in locations]]).encode())
-    return VariableEntry(name=name, type=enc.type_name, codec=codecs.CODEC, size=enc.size,
-                         summary=enc.summary, content_id=content_id, skeleton=skeleton,
-                         streams=streams, buffers=locations)
+    content_id = digest(
+        json.dumps([skeleton.chunks, [s.chunks for s in streams], [list(loc) for loc in locations]]).encode()
+    )
+    return VariableEntry(
+        name=name,
+        type=enc.type_name,
+        codec=codecs.CODEC,
+        size=enc.size,
+        summary=enc.summary,
+        content_id=content_id,
+        skeleton=skeleton,
+        streams=streams,
+        buffers=locations,
+    )
 
 
-def store_variables(store: ObjectStore, encoded: Mapping[str, codecs.Encoded],
-                    parent: Mapping[str, Sequence[Stream]]) -> Manifest:
+def store_variables(
+    store: ObjectStore, encoded: Mapping[str, codecs.Encoded], parent: Mapping[str, Sequence[Stream]]
+) -> Manifest:
     """Write every variable's streams (chunks the store lacks only) and build the manifest.
     `parent`: name -> [skeleton, streams...] of the previous version, offered position by
     position as delta bases."""

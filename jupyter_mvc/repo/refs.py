@@ -7,6 +7,7 @@
 Refs only move with compare-and-swap (`update-ref <ref> <new> <old>`), so two kernels
 committing at once cannot lose a version: `advance` retries on top of the winner.
 """
+
 from __future__ import annotations
 
 import random
@@ -89,13 +90,15 @@ class Refs:
         if name not in branches:
             raise RevisionError(name, "no branch by that name")
         if name == self.current_branch():
-            raise RefDeleteRefusedError("branch", name, "it is the current branch",
-                                        "Switch to another branch first.")
+            raise RefDeleteRefusedError("branch", name, "it is the current branch", "Switch to another branch first.")
         sha = branches[name]
         if not force and not self.reachable_without(sha, BRANCHES + name):
             raise RefDeleteRefusedError(
-                "branch", name, "its versions are on no other branch or tag and would be lost",
-                "Merge or tag them first, or delete with force=True (%mv_branch -D).")
+                "branch",
+                name,
+                "its versions are on no other branch or tag and would be lost",
+                "Merge or tag them first, or delete with force=True (%mv_branch -D).",
+            )
         self.git.delete_ref(BRANCHES + name, sha)
         return sha
 

@@ -7,6 +7,7 @@ directly: they go through `jupyter_mvc.api`.
 Layout inside the user's git dir: refs/mvc/... (see refs.py), mvc/objects/ and
 mvc/deltas/ (the chunk store), mvc/config.json.
 """
+
 from __future__ import annotations
 
 import json
@@ -94,9 +95,17 @@ class Repo:
         return self.refs.resolve(rev)
 
     # -- commit -------------------------------------------------------------------------------
-    def commit(self, objects: Mapping[str, Any], message: str, *, metrics: Mapping | None = None,
-               params: Mapping | None = None, files: Mapping[str, bytes | str] | None = None,
-               env: Mapping | None = None, allow_secrets: bool = False) -> VersionInfo:
+    def commit(
+        self,
+        objects: Mapping[str, Any],
+        message: str,
+        *,
+        metrics: Mapping | None = None,
+        params: Mapping | None = None,
+        files: Mapping[str, bytes | str] | None = None,
+        env: Mapping | None = None,
+        allow_secrets: bool = False,
+    ) -> VersionInfo:
         """Snapshot `objects` (name -> live object) as a new version on the current branch.
 
         All objects are serialised and scanned for credentials before anything is written,
@@ -107,20 +116,26 @@ class Repo:
         if not objects:
             raise NothingToCommitError()
         if not isinstance(message, str) or not message.strip():
-            raise InvalidValueError("commit message", message, "it is empty",
-                                    "Say what this version is, e.g. -m 'baseline lr=0.1'.")
+            raise InvalidValueError(
+                "commit message", message, "it is empty", "Say what this version is, e.g. -m 'baseline lr=0.1'."
+            )
         for name in objects:
             _check_variable_name(name)
         extra = dict(files or {})
         for fname in extra:
             if not _EXTRA_FILE.match(fname) or fname in CORE_FILES:
-                raise InvalidNameError("file", fname, "extra files need a plain name that is not one of "
-                                       + ", ".join(CORE_FILES), "Use e.g. notebook.ipynb or history.py.")
+                raise InvalidNameError(
+                    "file",
+                    fname,
+                    "extra files need a plain name that is not one of " + ", ".join(CORE_FILES),
+                    "Use e.g. notebook.ipynb or history.py.",
+                )
         encoded = {name: codecs.encode(name, obj) for name, obj in objects.items()}
         extra_bytes = {n: c.encode() if isinstance(c, str) else bytes(c) for n, c in extra.items()}
         if not allow_secrets:
             findings = secrets.scan_files(extra_bytes) + secrets.scan_skeletons(
-                (n, e.skeleton) for n, e in encoded.items())
+                (n, e.skeleton) for n, e in encoded.items()
+            )
             if findings:
                 raise SecretsFoundError(findings)
         metrics_json = metrics_format.normalize(metrics or {})
@@ -131,9 +146,15 @@ class Repo:
                 raise
             raise StorageError(str(self.git.git_dir), exc) from exc
 
-    def _write_version(self, encoded: Mapping[str, codecs.Encoded], extra_bytes: Mapping[str, bytes],
-                       metrics_json: dict, params: Mapping | None, env: Mapping | None,
-                       message: str) -> VersionInfo:
+    def _write_version(
+        self,
+        encoded: Mapping[str, codecs.Encoded],
+        extra_bytes: Mapping[str, bytes],
+        metrics_json: dict,
+        params: Mapping | None,
+        env: Mapping | None,
+        message: str,
+    ) -> VersionInfo:
         manifest = packing.store_variables(self.store, encoded, self._parent_streams())
         blobs = {
             "manifest.json": _json_bytes(manifest.to_json()),
@@ -169,8 +190,9 @@ class Repo:
         branch and tag."""
         head = self.refs.head()
         if all:
-            revs = sorted(set(self.refs.branches().values()) | set(self.refs.tags().values())
-                          | ({head} if head else set()))
+            revs = sorted(
+                set(self.refs.branches().values()) | set(self.refs.tags().values()) | ({head} if head else set())
+            )
         else:
             if rev is None and head is None:
                 return []
@@ -178,14 +200,22 @@ class Repo:
         decorations = self.refs.decorations()
         return [self._info(r, decorations, head) for r in self.git.log(revs, limit)]
 
-    def _info(self, rec: CommitRecord, decorations: Mapping[str, tuple[list[str], list[str]]],
-              head: str | None) -> VersionInfo:
+    def _info(
+        self, rec: CommitRecord, decorations: Mapping[str, tuple[list[str], list[str]]], head: str | None
+    ) -> VersionInfo:
         message, summary = trailer.decode(rec.message)
         branches, tags = decorations.get(rec.sha, ([], []))
         return VersionInfo(
-            id=rec.sha, parents=rec.parents, message=message, author=rec.author, time=rec.time,
-            variables=summary.variables, metrics=summary.metrics,
-            branches=tuple(branches), tags=tuple(tags), is_head=rec.sha == head,
+            id=rec.sha,
+            parents=rec.parents,
+            message=message,
+            author=rec.author,
+            time=rec.time,
+            variables=summary.variables,
+            metrics=summary.metrics,
+            branches=tuple(branches),
+            tags=tuple(tags),
+            is_head=rec.sha == head,
         )
 
     def info(self, rev: str = "HEAD") -> VersionInfo:
@@ -217,9 +247,12 @@ class Repo:
     def show(self, rev: str = "HEAD") -> Version:
         sha = self.resolve(rev)
         return Version(
-            info=self.info(sha), manifest=self.manifest(sha),
-            metrics=self._json_file(sha, "metrics.json"), params=self._json_file(sha, "params.json"),
-            env=self._json_file(sha, "env.json"), files=tuple(self.git.file_names(sha)),
+            info=self.info(sha),
+            manifest=self.manifest(sha),
+            metrics=self._json_file(sha, "metrics.json"),
+            params=self._json_file(sha, "params.json"),
+            env=self._json_file(sha, "env.json"),
+            files=tuple(self.git.file_names(sha)),
         )
 
     def read_file(self, rev: str, name: str) -> bytes:
@@ -243,11 +276,20 @@ class Repo:
         manifest = self.manifest(sha)
         if name not in manifest.variables:
             raise VariableNotFoundError(name, sha[:8], list(manifest.variables))
-        return packing.load_entry(self.store, sha, manifest.variables[name], trust=trust,
-                                  allow=self._allowed_globals(allow))
+        return packing.load_entry(
+            self.store, sha, manifest.variables[name], trust=trust, allow=self._allowed_globals(allow)
+        )
 
-    def checkout(self, rev: str = "HEAD", names: Iterable[str] | None = None, *, move_head: bool | None = None,
-                 new_branch: str | None = None, trust: bool = False, allow: Iterable[str] = ()) -> CheckoutResult:
+    def checkout(
+        self,
+        rev: str = "HEAD",
+        names: Iterable[str] | None = None,
+        *,
+        move_head: bool | None = None,
+        new_branch: str | None = None,
+        trust: bool = False,
+        allow: Iterable[str] = (),
+    ) -> CheckoutResult:
         """Load a version's variables (all, or `names`). Variables that fail to load (corrupt,
         untrusted) are reported in `failed`; the others still load.
 
@@ -265,8 +307,9 @@ class Repo:
         result = CheckoutResult(version=self.info(sha), objects={})
         for name in wanted:
             try:
-                result.objects[name] = packing.load_entry(self.store, sha, manifest.variables[name],
-                                                          trust=trust, allow=allowed)
+                result.objects[name] = packing.load_entry(
+                    self.store, sha, manifest.variables[name], trust=trust, allow=allowed
+                )
             except MvcError as exc:
                 result.failed[name] = exc
         if move_head is None:
@@ -298,33 +341,49 @@ class Repo:
         for name in sorted(a.manifest.variables.keys() | b.manifest.variables.keys()):
             ea, eb = a.manifest.variables.get(name), b.manifest.variables.get(name)
             if ea is None or eb is None:
-                changes.append(VariableChange(name, "added" if ea is None else "removed",
-                                              ea.summary if ea else None, eb.summary if eb else None))
+                changes.append(
+                    VariableChange(
+                        name,
+                        "added" if ea is None else "removed",
+                        ea.summary if ea else None,
+                        eb.summary if eb else None,
+                    )
+                )
             elif ea.content_id == eb.content_id:
                 changes.append(VariableChange(name, "unchanged", ea.summary, eb.summary))
             else:
                 tensors: tuple = ()
                 if _has_arrays(ea) or _has_arrays(eb):
                     try:
-                        tensors = tuple(arraydiff.compare(
-                            packing.load_entry(self.store, a.info.id, ea, trust=trust, allow=allowed),
-                            packing.load_entry(self.store, b.info.id, eb, trust=trust, allow=allowed)))
+                        tensors = tuple(
+                            arraydiff.compare(
+                                packing.load_entry(self.store, a.info.id, ea, trust=trust, allow=allowed),
+                                packing.load_entry(self.store, b.info.id, eb, trust=trust, allow=allowed),
+                            )
+                        )
                     except MvcError:
                         tensors = ()  # summaries still show; the numbers need loadable data
                 changes.append(VariableChange(name, "changed", ea.summary, eb.summary, tensors))
         scalars_a, scalars_b = a.metrics.get("scalars", {}), b.metrics.get("scalars", {})
         return VersionDiff(
-            old=a.info, new=b.info, variables=tuple(changes),
+            old=a.info,
+            new=b.info,
+            variables=tuple(changes),
             params=_dict_diff(a.params, b.params),
-            metrics=_dict_diff(scalars_a if isinstance(scalars_a, dict) else {},
-                               scalars_b if isinstance(scalars_b, dict) else {}),
+            metrics=_dict_diff(
+                scalars_a if isinstance(scalars_a, dict) else {}, scalars_b if isinstance(scalars_b, dict) else {}
+            ),
         )
 
 
 def _check_variable_name(name: object) -> None:
     if not isinstance(name, str) or not name.isidentifier():
-        raise InvalidNameError("variable", str(name), "a variable name must be a Python identifier",
-                               "Use a name like `model` or `X_train`.")
+        raise InvalidNameError(
+            "variable",
+            str(name),
+            "a variable name must be a Python identifier",
+            "Use a name like `model` or `X_train`.",
+        )
 
 
 def _has_arrays(entry: VariableEntry) -> bool:
@@ -337,5 +396,3 @@ def _dict_diff(a: Mapping, b: Mapping) -> dict:
 
 def _json_bytes(obj: Any) -> bytes:
     return (json.dumps(obj, indent=1, sort_keys=True, allow_nan=False) + "\n").encode()
-
-

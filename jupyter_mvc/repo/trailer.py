@@ -1,6 +1,7 @@
 """The `Mvc-Summary:` trailer at the end of each version's commit message: the variable
 names and headline metrics, so `log` needs no tree reads. One encoder, one decoder; a
 damaged or hand-written trailer decodes to an empty summary, never an error."""
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,7 @@ def decode(full_message: str) -> tuple[str, Summary]:
         return full_message, Summary()
     message = "\n".join(lines[:-1]).rstrip("\n")
     try:
-        raw = json.loads(lines[-1][len(PREFIX):])
+        raw = json.loads(lines[-1][len(PREFIX) :])
     except ValueError:
         return message, Summary()
     if not isinstance(raw, dict):
@@ -37,5 +38,6 @@ def decode(full_message: str) -> tuple[str, Summary]:
     return message, Summary(
         variables=tuple(v for v in variables if isinstance(v, str)) if isinstance(variables, list) else (),
         metrics={str(k): v for k, v in metrics.items() if v is None or isinstance(v, (int, float))}
-        if isinstance(metrics, dict) else {},
+        if isinstance(metrics, dict)
+        else {},
     )

@@ -1,5 +1,6 @@
 """Jupyter server extension: JSON handlers under `<base_url>/jupyter-mvc/` that the
 JupyterLab "Versions" sidebar reads. The only place jupyter_server is imported."""
+
 from __future__ import annotations
 
 

@@ -9,6 +9,7 @@ POST tag {path, name, rev}              tag a version (XSRF-checked like every P
 Git repo holding it. Commit and check-out run in the notebook's kernel (only it holds the
 variables): the front-end sends those over the kernel comm, see magics/comm.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,14 @@ from ..present.views import diff_view, info_view, log_view, version_view
 
 # Our errors -> HTTP status: what the client asked for is missing (404), conflicts (409),
 # or is malformed (400). Anything else of ours is a 400 with its own message.
-_STATUS = ((NotARepositoryError, 404), (RevisionError, 404), (VariableNotFoundError, 404),
-           (FileNotInVersionError, 404), (RefExistsError, 409), (InvalidNameError, 400))
+_STATUS = (
+    (NotARepositoryError, 404),
+    (RevisionError, 404),
+    (VariableNotFoundError, 404),
+    (FileNotInVersionError, 404),
+    (RefExistsError, 409),
+    (InvalidNameError, 400),
+)
 
 
 class BadRequest(tornado.web.HTTPError):
@@ -61,8 +68,10 @@ class MvcHandler(APIHandler):
         if value is None:
             value = default
         if not isinstance(value, str) or not value.strip():
-            raise BadRequest(400, f"missing parameter {name!r}: pass it as "
-                             + ("a JSON field." if body is not None else f"?{name}=..."))
+            raise BadRequest(
+                400,
+                f"missing parameter {name!r}: pass it as " + ("a JSON field." if body is not None else f"?{name}=..."),
+            )
         return value
 
     def json_body(self) -> dict:
@@ -80,8 +89,10 @@ class MvcHandler(APIHandler):
             raise BadRequest(400, f"path {rel!r} must be relative to the server root.")
         path = (self.root / rel).resolve()
         if path != self.root and not path.is_relative_to(self.root):
-            raise BadRequest(403, f"path {rel!r} points outside the server root; "
-                             "use a path inside the folder Jupyter was started in.")
+            raise BadRequest(
+                403,
+                f"path {rel!r} points outside the server root; use a path inside the folder Jupyter was started in.",
+            )
         if not path.exists():
             raise BadRequest(404, f"no file or folder {rel!r} under the server root.")
         return path
@@ -164,8 +175,15 @@ def _error_name(status: int) -> str:
 def setup_handlers(web_app, root_dir: str) -> None:
     base = url_path_join(web_app.settings["base_url"], "jupyter-mvc")
     kwargs = {"root_dir": root_dir}
-    web_app.add_handlers(".*$", [
-        (url_path_join(base, name), cls, kwargs)
-        for name, cls in (("log", LogHandler), ("version", VersionHandler),
-                          ("diff", DiffHandler), ("tag", TagHandler))
-    ])
+    web_app.add_handlers(
+        ".*$",
+        [
+            (url_path_join(base, name), cls, kwargs)
+            for name, cls in (
+                ("log", LogHandler),
+                ("version", VersionHandler),
+                ("diff", DiffHandler),
+                ("tag", TagHandler),
+            )
+        ],
+    )

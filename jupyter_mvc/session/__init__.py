@@ -7,6 +7,7 @@ autocommit. Faces (magics, the JupyterLab comm, the timeline's button) call a
 reports into text, only the comm into JSON. Nothing here imports IPython: the kernel is
 reached through the `Kernel` protocol.
 """
+
 from .kernel import Kernel
 from .reports import CheckoutReport, CommitReport, NotebookRestore
 from .session import KernelSession

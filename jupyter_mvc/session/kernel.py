@@ -1,4 +1,5 @@
 """What the session needs from a kernel, whatever runs it (IPython, a test, a script)."""
+
 from __future__ import annotations
 
 from collections.abc import Collection, MutableMapping

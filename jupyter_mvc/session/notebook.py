@@ -1,5 +1,6 @@
 """Putting a version's notebook file back over the open one, after keeping a copy of the
 current file under `<gitdir>/mvc/notebook-backups/` (nothing is committed, nothing lost)."""
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """What session operations return: plain, typed facts. The magics word them, the comm
 serialises them; neither has to parse the other's output."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

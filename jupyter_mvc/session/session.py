@@ -1,4 +1,5 @@
 """`KernelSession`: one kernel's versioning state and the operations on its namespace."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -23,8 +24,10 @@ from . import notebook as notebook_file
 from .kernel import Kernel
 from .reports import CheckoutReport, CommitReport, NotebookRestore
 
-_NO_NOTEBOOK = ("the notebook file (no notebook behind this kernel: a terminal, or nbclient without "
-                "JPY_SESSION_NAME); the executed cells are stored")
+_NO_NOTEBOOK = (
+    "the notebook file (no notebook behind this kernel: a terminal, or nbclient without "
+    "JPY_SESSION_NAME); the executed cells are stored"
+)
 
 
 @dataclass
@@ -76,14 +79,23 @@ class KernelSession:
         return None
 
     # -- commit ------------------------------------------------------------------------------
-    def commit(self, message: str, names: Iterable[str] = (), *, metrics: Mapping | None = None,
-               params: Mapping | None = None, auto: bool = False, allow_secrets: bool = False) -> CommitReport:
+    def commit(
+        self,
+        message: str,
+        names: Iterable[str] = (),
+        *,
+        metrics: Mapping | None = None,
+        params: Mapping | None = None,
+        auto: bool = False,
+        allow_secrets: bool = False,
+    ) -> CommitReport:
         """Commit `names` (all or nothing), or every variable worth versioning (skipping
         and listing those that cannot be serialised)."""
         names = list(dict.fromkeys(names))
         if not isinstance(message, str) or not message.strip():
-            raise InvalidValueError("commit message", message, "it is empty",
-                                    'Say what this version is: %mv_commit -m "baseline lr=0.1".')
+            raise InvalidValueError(
+                "commit message", message, "it is empty", 'Say what this version is: %mv_commit -m "baseline lr=0.1".'
+            )
         secrets: list[str] = []
         named_secrets: list[str] = []
         if names:
@@ -98,7 +110,8 @@ class KernelSession:
             if not objects:
                 raise NothingToCommitError(
                     "no variables worth versioning in the namespace (modules, functions and classes are left out)",
-                    "Define some, or name them: %mv_commit model -m 'msg'.")
+                    "Define some, or name them: %mv_commit model -m 'msg'.",
+                )
         path = self.path()
         with api.open_repo(path, create=True) as repo:
             created = repo.root if repo.created else None
@@ -108,8 +121,15 @@ class KernelSession:
         skipped: dict[str, str] = {}
         while True:
             try:
-                info = api.commit(objects, message, path=path, metrics={**curves, **(metrics or {})},
-                                  params=all_params, files=files, allow_secrets=allow_secrets)
+                info = api.commit(
+                    objects,
+                    message,
+                    path=path,
+                    metrics={**curves, **(metrics or {})},
+                    params=all_params,
+                    files=files,
+                    allow_secrets=allow_secrets,
+                )
                 break
             except SerializationError as exc:
                 if names:
@@ -119,8 +139,10 @@ class KernelSession:
                 if not objects:
                     raise NothingToCommitError(
                         "none of the variables can be serialised ("
-                        + "; ".join(f"{k}: {v}" for k, v in skipped.items()) + ")",
-                        "Name the ones you want, or make them picklable.") from None
+                        + "; ".join(f"{k}: {v}" for k, v in skipped.items())
+                        + ")",
+                        "Name the ones you want, or make them picklable.",
+                    ) from None
         version = api.show(info.id, path=path)
         branch = api.head(path=path).branch
         self.state.repo_path = path
@@ -132,10 +154,18 @@ class KernelSession:
         if not auto:
             self.state.said.update(first)
         return CommitReport(
-            version=info, branch=branch, variables=tuple(objects), auto=auto,
+            version=info,
+            branch=branch,
+            variables=tuple(objects),
+            auto=auto,
             size=sum(e.size for e in version.manifest.variables.values()),
-            skipped=skipped, secrets=tuple(secrets), secrets_named=tuple(named_secrets),
-            not_captured=tuple(missing), first_mention=first if not auto else (), created_repo=created)
+            skipped=skipped,
+            secrets=tuple(secrets),
+            secrets_named=tuple(named_secrets),
+            not_captured=tuple(missing),
+            first_mention=first if not auto else (),
+            created_repo=created,
+        )
 
     def _provenance(self) -> tuple[dict[str, bytes | str], list[str]]:
         files: dict[str, bytes | str] = {"history.py": self.kernel.executed_cells()}
@@ -170,14 +200,23 @@ class KernelSession:
                 unhashable.append(exc.variable)
                 view.pop(exc.variable, None)
         if unhashable:
-            st = dataclasses.replace(st, changed=st.changed + tuple(unhashable),
-                                     missing=tuple(n for n in st.missing if n not in unhashable))
+            st = dataclasses.replace(
+                st, changed=st.changed + tuple(unhashable), missing=tuple(n for n in st.missing if n not in unhashable)
+            )
         return st
 
     # -- checkout ----------------------------------------------------------------------------
-    def checkout(self, rev: str, names: Iterable[str] = (), *, force: bool = False,
-                 new_branch: str | None = None, notebook: bool = False, trust: bool = False,
-                 allow: Iterable[str] = ()) -> CheckoutReport:
+    def checkout(
+        self,
+        rev: str,
+        names: Iterable[str] = (),
+        *,
+        force: bool = False,
+        new_branch: str | None = None,
+        notebook: bool = False,
+        trust: bool = False,
+        allow: Iterable[str] = (),
+    ) -> CheckoutReport:
         """Put a version's variables (all, or `names`) into the namespace. Raises
         DirtyCheckoutError (with `.names`) rather than overwrite values stored nowhere,
         unless `force`."""
@@ -194,8 +233,9 @@ class KernelSession:
             if dirty:
                 raise DirtyCheckoutError(rev, dirty)
         nb_path = self._notebook_to_restore(target) if notebook else None
-        result = api.checkout(rev, names or None, path=path, namespace=self.ns,
-                              new_branch=new_branch, trust=trust, allow=allow)
+        result = api.checkout(
+            rev, names or None, path=path, namespace=self.ns, new_branch=new_branch, trust=trust, allow=allow
+        )
         restored = tuple(result.objects)
         if not names:
             self.state.version = result.version.id
@@ -206,12 +246,17 @@ class KernelSession:
             data = api.read_file(target.info.id, "notebook.ipynb", path=path)
             restore = notebook_file.restore(nb_path, data, api.data_dir(path=path) / "notebook-backups")
         return CheckoutReport(
-            version=result.version, branch=result.branch, moved_head=result.moved_head,
-            restored=restored, names_given=bool(names),
+            version=result.version,
+            branch=result.branch,
+            moved_head=result.moved_head,
+            restored=restored,
+            names_given=bool(names),
             left_alone=tuple(sorted(set(self.user_variables().objects) - set(wanted))),
             failed={k: str(v) for k, v in result.failed.items()},
             failed_kinds={k: type(v).__name__ for k, v in result.failed.items()},
-            left_behind=result.left_behind, notebook=restore)
+            left_behind=result.left_behind,
+            notebook=restore,
+        )
 
     def _dirty(self, overwrite: list[str], target: Version) -> list[str]:
         """Variables whose current value is stored nowhere we know: overwriting loses it."""
@@ -234,13 +279,16 @@ class KernelSession:
 
     def _notebook_to_restore(self, target: Version) -> str:
         if "notebook.ipynb" not in target.files:
-            raise NotebookRestoreError(f"version {target.info.short_id} has no notebook file (it was "
-                                       "committed outside a notebook)", "Check out without --notebook.")
+            raise NotebookRestoreError(
+                f"version {target.info.short_id} has no notebook file (it was committed outside a notebook)",
+                "Check out without --notebook.",
+            )
         nb = self.kernel.notebook_path()
         if not nb:
             raise NotebookRestoreError(
                 "no notebook was found behind this kernel (terminal or nbclient)",
-                f"Set JPY_SESSION_NAME to its path, or export it with `mvc show {target.info.short_id}`.")
+                f"Set JPY_SESSION_NAME to its path, or export it with `mvc show {target.info.short_id}`.",
+            )
         return nb
 
     # -- autocommit --------------------------------------------------------------------------
@@ -270,8 +318,9 @@ class KernelSession:
         names = () if self.state.track_all else [n for n in sorted(self.state.tracked) if n in self.ns]
         if not self.state.track_all and not names:
             return None
-        parts = [f"{label} {', '.join(getattr(st, label))}" for label in ("changed", "new", "missing")
-                 if getattr(st, label)]
+        parts = [
+            f"{label} {', '.join(getattr(st, label))}" for label in ("changed", "new", "missing") if getattr(st, label)
+        ]
         first = source.strip().splitlines()[0][:60]
         message = f"autocommit after In[{execution_count}]: {first}\n\n" + "; ".join(parts)
         return self.commit(message, names, auto=True)

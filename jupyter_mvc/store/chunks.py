@@ -14,6 +14,7 @@ id plus zstd(new ^ base) (format in `store/deltas.py`). Ids and manifests do not
 read rebuilds the chunk from its base and verifies the digest of the result. Chains are
 at most `MAX_DELTA_DEPTH` deep, so a read touches at most that many objects plus one.
 """
+
 from __future__ import annotations
 
 import mmap
@@ -263,13 +264,17 @@ class ObjectStore:
         try:
             base, size, _depth = deltas_format.parse_header(raw)
             if size != len(out):
-                raise deltas_format.DeltaFormatError(f"truncated or resized (expected {len(out)} bytes, its delta says {size})")
+                raise deltas_format.DeltaFormatError(
+                    f"truncated or resized (expected {len(out)} bytes, its delta says {size})"
+                )
             if budget <= 0:
                 raise deltas_format.DeltaFormatError(f"corrupt (its delta chain is deeper than {MAX_DELTA_DEPTH})")
             try:
                 self._read(base, out, budget - 1, verify=False)
             except CorruptObjectError as exc:
-                raise deltas_format.DeltaFormatError(f"unreadable: its delta base {exc.oid[:16]}… is {exc.why}") from None
+                raise deltas_format.DeltaFormatError(
+                    f"unreadable: its delta base {exc.oid[:16]}… is {exc.why}"
+                ) from None
             deltas_format.apply(raw, out)
         except deltas_format.DeltaFormatError as exc:
             raise CorruptObjectError(oid, str(exc)) from None

@@ -11,6 +11,7 @@ On disk a delta is a fixed header followed by the zstd frame of `new ^ base`:
 The depth is 1 for a delta whose base is a full chunk, so a reader can refuse a chain
 longer than the store's cap without walking it. Pure functions here; the store does I/O.
 """
+
 from __future__ import annotations
 
 import struct

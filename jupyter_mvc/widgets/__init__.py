@@ -5,6 +5,7 @@ Open timelines and curves refresh by themselves after commits and checkouts made
 `jupyter_mvc.api` (and so the magics), which notifies `refresh_all()`; call it after
 changing history some other way (e.g. another process).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence

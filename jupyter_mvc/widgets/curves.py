@@ -4,6 +4,7 @@ picker and a compare table marking the best value per metric column.
 The figure is a plain `matplotlib.figure.Figure` (no pyplot state, no backend needed),
 shown as PNG in an `ipywidgets.Image`; static renderers get the PNG and an HTML table.
 """
+
 from __future__ import annotations
 
 import base64
@@ -33,8 +34,10 @@ def figure(lines: list[dict], metric: str | None) -> Figure:
         ax.legend(fontsize="small", loc="best")
         ax.set_title(f"{metric} of {len(lines)} version{'s' if len(lines) > 1 else ''}", fontsize="medium")
     else:
-        ax.set_title(f"no series {metric!r} in the chosen versions" if metric else "no series in the chosen versions",
-                     fontsize="medium")
+        ax.set_title(
+            f"no series {metric!r} in the chosen versions" if metric else "no series in the chosen versions",
+            fontsize="medium",
+        )
     return fig
 
 
@@ -50,7 +53,9 @@ def table_html(table: dict) -> str:
     cols = table["columns"]
     head = "".join(
         f"<th style='padding:0 8px;text-align:right' title='{'param' if c['kind'] == 'param' else ('lower is better' if c['lower_is_better'] else 'higher is better')}'>"
-        f"{e(c['name'])}{'' if c['kind'] == 'param' else (' ↓' if c['lower_is_better'] else ' ↑')}</th>" for c in cols)
+        f"{e(c['name'])}{'' if c['kind'] == 'param' else (' ↓' if c['lower_is_better'] else ' ↑')}</th>"
+        for c in cols
+    )
     body = []
     for i, row in enumerate(table["rows"]):
         cells = []
@@ -58,12 +63,16 @@ def table_html(table: dict) -> str:
             v = row["values"].get(c["name"])
             text = "" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))
             if i in table["best"].get(c["name"], ()):
-                cells.append(f"<td class='mvc-best' style='padding:0 8px;text-align:right;font-weight:bold'>★ {e(text)}</td>")
+                cells.append(
+                    f"<td class='mvc-best' style='padding:0 8px;text-align:right;font-weight:bold'>★ {e(text)}</td>"
+                )
             else:
                 cells.append(f"<td style='padding:0 8px;text-align:right'>{e(text)}</td>")
         body.append(f"<tr><td style='padding:0 8px'><code>{e(row['label'])}</code></td>{''.join(cells)}</tr>")
-    return (f"<table class='mvc-compare'><tr><th style='text-align:left;padding:0 8px'>version</th>{head}</tr>"
-            f"{''.join(body)}</table>")
+    return (
+        f"<table class='mvc-compare'><tr><th style='text-align:left;padding:0 8px'>version</th>{head}</tr>"
+        f"{''.join(body)}</table>"
+    )
 
 
 class Curves(widgets.VBox):
@@ -81,13 +90,18 @@ class Curves(widgets.VBox):
         self.figure: Figure | None = None
         self.table: dict = {}
         self.metric_picker = widgets.Dropdown(description="metric", layout=widgets.Layout(width="260px"))
-        self.version_picker = widgets.SelectMultiple(description="versions", rows=5,
-                                                     layout=widgets.Layout(width="420px"))
+        self.version_picker = widgets.SelectMultiple(
+            description="versions", rows=5, layout=widgets.Layout(width="420px")
+        )
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="640px"))
         self.table_html = widgets.HTML()
         self.message = widgets.HTML()
-        self.children = [widgets.HBox([self.metric_picker, self.version_picker]), self.message, self.image,
-                         self.table_html]
+        self.children = [
+            widgets.HBox([self.metric_picker, self.version_picker]),
+            self.message,
+            self.image,
+            self.table_html,
+        ]
         self.add_class("mvc-curves")
         self._metric = metric
         self._busy = False
@@ -144,9 +158,12 @@ class Curves(widgets.VBox):
         self.image.value = png(self.figure)
         self.table = curves_data.compare_table(versions, [self._rev_of(s) for s in self.ids])
         self.table_html.value = table_html(self.table)
-        missing = [self.labels[s] for s in self.ids if metric and metric not in self._version(s).metrics.get("series", {})]
-        self.message.value = (f"<i>no series {html.escape(metric or '')} in: {html.escape(', '.join(missing))}</i>"
-                              if missing else "")
+        missing = [
+            self.labels[s] for s in self.ids if metric and metric not in self._version(s).metrics.get("series", {})
+        ]
+        self.message.value = (
+            f"<i>no series {html.escape(metric or '')} in: {html.escape(', '.join(missing))}</i>" if missing else ""
+        )
 
     def _rev_of(self, sha: str) -> str:
         return self.rev_for.get(sha, sha)

@@ -3,6 +3,7 @@
 Kept apart from matplotlib and ipywidgets so the choices (which series, which value is
 best) are unit tested without a figure.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -49,8 +50,14 @@ def curves(versions: Sequence[Version], revs: Sequence[str], metric: str) -> lis
         if not points:
             continue
         kept = [(s, v) for s, v in points if v is not None]
-        out.append({"label": label(version.info, rev), "id": version.info.id,
-                    "steps": [p[0] for p in kept], "values": [p[1] for p in kept]})
+        out.append(
+            {
+                "label": label(version.info, rev),
+                "id": version.info.id,
+                "steps": [p[0] for p in kept],
+                "values": [p[1] for p in kept],
+            }
+        )
     return out
 
 
@@ -81,8 +88,11 @@ def compare_table(versions: Sequence[Version], revs: Sequence[str]) -> dict:
                 values[last] = finite[-1]
         rows.append({"label": label(version.info, rev), "id": version.info.id, "values": values})
     columns: list[dict[str, Any]] = [{"name": k, "kind": "param", "lower_is_better": None} for k in params]
-    columns += [{"name": k, "kind": "metric", "lower_is_better": lower_is_better(k.removesuffix(" (last)"))}
-                for k in metrics if k not in params]
+    columns += [
+        {"name": k, "kind": "metric", "lower_is_better": lower_is_better(k.removesuffix(" (last)"))}
+        for k in metrics
+        if k not in params
+    ]
     best: dict[str, list[int]] = {}
     for col in columns:
         if col["kind"] != "metric":

@@ -2,6 +2,7 @@
 
 Weak references: a widget the notebook dropped (or closed) is not kept alive by this.
 """
+
 from __future__ import annotations
 
 import weakref

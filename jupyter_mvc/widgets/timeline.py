@@ -5,6 +5,7 @@ check out, compare with another version, and the loss curves of the selection.
 Only one page of rows is ever sent to the front-end, so thousands of versions stay
 usable; older history loads on demand ("Load more").
 """
+
 from __future__ import annotations
 
 import html
@@ -37,8 +38,14 @@ class TimelineGraph(anywidget.AnyWidget):
 
 
 class Timeline(widgets.VBox):
-    def __init__(self, repo, *, limit: int = 200, on_checkout: Callable[[str], str] | None = None,
-                 page_size: int = timeline_data.PAGE_SIZE):
+    def __init__(
+        self,
+        repo,
+        *,
+        limit: int = 200,
+        on_checkout: Callable[[str], str] | None = None,
+        page_size: int = timeline_data.PAGE_SIZE,
+    ):
         super().__init__()
         if limit < 1 or page_size < 1:
             raise ValueError(f"limit ({limit}) and page_size ({page_size}) must be at least 1")
@@ -56,21 +63,30 @@ class Timeline(widgets.VBox):
         self.older = widgets.Button(description="Older ▶", layout=widgets.Layout(width="90px"))
         self.more = widgets.Button(description=f"Load {limit} more", layout=widgets.Layout(width="130px"))
         self.checkout_button = widgets.Button(
-            description="Check out", icon="download", button_style="primary",
-            tooltip="load this version's variables into the kernel" if on_checkout else
-            "not available here: use %mv_log in a notebook, or pass on_checkout")
-        self.compare_picker = widgets.Dropdown(description="compare with", layout=widgets.Layout(width="360px"),
-                                               style={"description_width": "initial"})
+            description="Check out",
+            icon="download",
+            button_style="primary",
+            tooltip="load this version's variables into the kernel"
+            if on_checkout
+            else "not available here: use %mv_log in a notebook, or pass on_checkout",
+        )
+        self.compare_picker = widgets.Dropdown(
+            description="compare with", layout=widgets.Layout(width="360px"), style={"description_width": "initial"}
+        )
         self.compare_button = widgets.Button(description="Compare", icon="columns")
-        self.plot_button = widgets.Button(description="Curves", icon="line-chart",
-                                          tooltip="loss curves of the selection (and the compared version)")
+        self.plot_button = widgets.Button(
+            description="Curves", icon="line-chart", tooltip="loss curves of the selection (and the compared version)"
+        )
         self.status = widgets.HTML()
         self.details_html = widgets.HTML()
         self.extra = widgets.VBox()
         self.children = [
-            widgets.HBox([self.header, self.newer, self.older, self.more]), self.graph,
+            widgets.HBox([self.header, self.newer, self.older, self.more]),
+            self.graph,
             widgets.HBox([self.checkout_button, self.compare_picker, self.compare_button, self.plot_button]),
-            self.status, self.details_html, self.extra,
+            self.status,
+            self.details_html,
+            self.extra,
         ]
         self.add_class("mvc-timeline-widget")
         self.newer.on_click(lambda _: self.show_page(self.page - 1))
@@ -94,8 +110,7 @@ class Timeline(widgets.VBox):
             self._error(exc)
             return
         ids = {i.id for i in self.infos}
-        self.compare_picker.options = [("", "")] + [
-            (f"{i.short_id} {i.subject[:40]}", i.id) for i in self.infos]
+        self.compare_picker.options = [("", "")] + [(f"{i.short_id} {i.subject[:40]}", i.id) for i in self.infos]
         selected = self.graph.selected
         self._draw()
         if selected not in ids:  # nothing chosen yet (or it fell out): the current version
@@ -114,16 +129,19 @@ class Timeline(widgets.VBox):
         self.refresh()
 
     def _draw(self) -> None:
-        state = timeline_data.timeline_state(self.infos, page=self.page, page_size=self.page_size,
-                                             current_branch=self.current_branch)
+        state = timeline_data.timeline_state(
+            self.infos, page=self.page, page_size=self.page_size, current_branch=self.current_branch
+        )
         self.state = state
         self.page = state["page"]
         with self.graph.hold_sync():
             self.graph.rows, self.graph.edges, self.graph.lanes = state["rows"], state["edges"], state["lanes"]
         capped = state["total"] >= self.limit
         branch = f"on branch <b>{html.escape(self.current_branch)}</b>" if self.current_branch else "detached HEAD"
-        self.header.value = (f"<b>{state['total']}{'+' if capped else ''}</b> versions · {branch} · "
-                             f"page {state['page'] + 1}/{state['pages']}")
+        self.header.value = (
+            f"<b>{state['total']}{'+' if capped else ''}</b> versions · {branch} · "
+            f"page {state['page'] + 1}/{state['pages']}"
+        )
         self.newer.disabled = state["page"] == 0
         self.older.disabled = state["page"] >= state["pages"] - 1
         self.more.layout.display = None if capped else "none"
@@ -134,8 +152,10 @@ class Timeline(widgets.VBox):
         """Select a version (as a click in the graph does), turning to its page."""
         sha = api.resolve(rev, path=self.repo)
         if sha not in {i.id for i in self.infos}:
-            raise MvcError(f"version {sha[:8]} is older than the {len(self.infos)} loaded here; "
-                           "press 'Load more' or call load_more() first.")
+            raise MvcError(
+                f"version {sha[:8]} is older than the {len(self.infos)} loaded here; "
+                "press 'Load more' or call load_more() first."
+            )
         self.show_page(timeline_data.page_of(self.infos, sha, self.page_size))
         self.graph.selected = sha
 
@@ -145,8 +165,9 @@ class Timeline(widgets.VBox):
 
     def _on_compare(self, change) -> None:
         if change["new"]:
-            self.compare_picker.value = change["new"] if change["new"] in dict(
-                (v, k) for k, v in self.compare_picker.options) else ""
+            self.compare_picker.value = (
+                change["new"] if change["new"] in dict((v, k) for k, v in self.compare_picker.options) else ""
+            )
             self.compare()
 
     def _show_details(self, sha: str) -> None:

@@ -5,6 +5,7 @@ No widgets and no I/O beyond the API calls in `version_details`, so paging is un
 tested from fixed `VersionInfo`s and the front-end only draws what it is given.
 Layout (present/graph.py) is linear in the number of versions; only one page is sent.
 """
+
 from __future__ import annotations
 
 import html
@@ -27,8 +28,14 @@ def key_metrics(metrics: dict, limit: int = 3) -> dict:
     return out
 
 
-def timeline_state(infos: Sequence[VersionInfo], *, page: int = 0, page_size: int = PAGE_SIZE,
-                   current_branch: str | None = None, now: float | None = None) -> dict:
+def timeline_state(
+    infos: Sequence[VersionInfo],
+    *,
+    page: int = 0,
+    page_size: int = PAGE_SIZE,
+    current_branch: str | None = None,
+    now: float | None = None,
+) -> dict:
     """What the front-end draws for one page: {rows, edges, lanes, page, pages, total}.
     Edges are those touching the page, with rows relative to its first row."""
     now = time.time() if now is None else now
@@ -40,21 +47,38 @@ def timeline_state(infos: Sequence[VersionInfo], *, page: int = 0, page_size: in
     shown = []
     for r in rows[first:last]:
         info = by_id[r["id"]]
-        shown.append({
-            "id": info.id, "short": info.short_id, "row": r["row"] - first, "lane": r["lane"],
-            "subject": info.subject, "author": info.author, "time": info.time,
-            "age": fmt.age(now - info.time), "branches": list(info.branches), "tags": list(info.tags),
-            "head": info.is_head, "current": info.is_head or (current_branch in info.branches),
-            "metrics": key_metrics(info.metrics),
-        })
+        shown.append(
+            {
+                "id": info.id,
+                "short": info.short_id,
+                "row": r["row"] - first,
+                "lane": r["lane"],
+                "subject": info.subject,
+                "author": info.author,
+                "time": info.time,
+                "age": fmt.age(now - info.time),
+                "branches": list(info.branches),
+                "tags": list(info.tags),
+                "head": info.is_head,
+                "current": info.is_head or (current_branch in info.branches),
+                "metrics": key_metrics(info.metrics),
+            }
+        )
     page_edges = []
     for e in edges:
         rows_of = [p[1] for p in e["points"]]
         if max(rows_of) >= first and min(rows_of) < last:
             page_edges.append({"lane": e["lane"], "points": [[lane, r - first] for lane, r in e["points"]]})
     lanes_here = max([r["lane"] + 1 for r in shown] + [p[0] + 1 for e in page_edges for p in e["points"]] + [1])
-    return {"rows": shown, "edges": page_edges, "lanes": min(width, lanes_here), "page": page,
-            "pages": pages, "total": len(rows), "first": first}
+    return {
+        "rows": shown,
+        "edges": page_edges,
+        "lanes": min(width, lanes_here),
+        "page": page,
+        "pages": pages,
+        "total": len(rows),
+        "first": first,
+    }
 
 
 def page_of(infos: Sequence[VersionInfo], sha: str, page_size: int = PAGE_SIZE) -> int:
@@ -80,12 +104,20 @@ def details_html(d: dict) -> str:
     e = html.escape
     info = d["info"]
     parts = [f"<b>{e(info['short_id'])}</b> {e(info['message'])}"]
-    marks = [f"branch {b}" for b in info["branches"]] + [f"tag {t}" for t in info["tags"]] + (["HEAD"] if info["is_head"] else [])
+    marks = (
+        [f"branch {b}" for b in info["branches"]]
+        + [f"tag {t}" for t in info["tags"]]
+        + (["HEAD"] if info["is_head"] else [])
+    )
     if marks:
         parts.append(f"<div>{e(', '.join(marks))}</div>")
     if d["variables"]:
-        parts.append(_table(["variable", "type", "bytes", "summary"],
-                            [[v["name"], v["type"], v["size"], v["summary_line"]] for v in d["variables"]]))
+        parts.append(
+            _table(
+                ["variable", "type", "bytes", "summary"],
+                [[v["name"], v["type"], v["size"], v["summary_line"]] for v in d["variables"]],
+            )
+        )
     if d["params"]:
         parts.append(_table(["param", "value"], [[k, v] for k, v in d["params"].items()]))
     scalars = d["metrics"].get("scalars", {})
@@ -103,8 +135,12 @@ def diff_html(d: dict) -> str:
     for v in d["variables"]:
         what = {"added": f"added: {v['new_line']}", "removed": f"removed (was {v['old_line']})"}.get(v["status"])
         if what is None:
-            changed = [f"{t['path'] or v['name']}: {t['changed']}/{t['total']} changed, max |Δ| {_fmt(t['max_abs_delta'])}"
-                       if t["changed"] is not None else f"{t['path']}: shape changed" for t in v["tensors"]]
+            changed = [
+                f"{t['path'] or v['name']}: {t['changed']}/{t['total']} changed, max |Δ| {_fmt(t['max_abs_delta'])}"
+                if t["changed"] is not None
+                else f"{t['path']}: shape changed"
+                for t in v["tensors"]
+            ]
             what = "; ".join(changed) or f"{v['old_line']} → {v['new_line']}"
         rows.append([v["name"], v["status"], what])
     rows += [[k, "param", f"{_fmt(a)} → {_fmt(b)}"] for k, (a, b) in d["params"].items()]
@@ -120,8 +156,15 @@ def rows_html(state: dict) -> str:
     rows = []
     for r in state["rows"]:
         marks = r["branches"] + [f"tag: {t}" for t in r["tags"]] + (["HEAD"] if r["head"] else [])
-        rows.append([r["short"], ", ".join(marks), r["subject"], r["age"],
-                     " ".join(f"{k}={_fmt(v)}" for k, v in r["metrics"].items())])
+        rows.append(
+            [
+                r["short"],
+                ", ".join(marks),
+                r["subject"],
+                r["age"],
+                " ".join(f"{k}={_fmt(v)}" for k, v in r["metrics"].items()),
+            ]
+        )
     caption = f"{state['total']} versions, page {state['page'] + 1}/{state['pages']}"
     return f"<div><i>{caption}</i></div>" + _table(["version", "refs", "message", "age", "metrics"], rows)
 
@@ -132,6 +175,10 @@ _fmt = fmt.number
 def _table(header: list[str], rows: list[list]) -> str:
     e = html.escape
     th = "".join(f"<th style='text-align:left;padding:0 8px'>{e(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td style='padding:0 8px'>{e(_fmt(c) if not isinstance(c, str) else c)}</td>"
-                                    for c in row) + "</tr>" for row in rows)
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td style='padding:0 8px'>{e(_fmt(c) if not isinstance(c, str) else c)}</td>" for c in row)
+        + "</tr>"
+        for row in rows
+    )
     return f"<table class='mvc-table'><tr>{th}</tr>{body}</table>"

@@ -1,4 +1,5 @@
 """Fixtures for the functional tier (real Git repositories, the real IPython shell)."""
+
 from __future__ import annotations
 
 import pytest

@@ -2,6 +2,7 @@
 
 Checks the JSON holds every measurement with positive numbers (no timing asserts: speed is
 what the benchmark reports, not what a test can promise on a shared machine)."""
+
 from __future__ import annotations
 
 import json
@@ -17,13 +18,33 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow  # runs `python -m bench --smoke` in a subprocess
 
 TIMED = [
-    "floor.write_fsync", "floor.read_warm", "floor.read_warm_fresh_memory", "floor.blake3_1thread", "floor.blake3_threads",
-    "alt.pickle_dump", "alt.pickle_load_warm", "alt.git_add_commit",
-    "ours.commit_first", "ours.recommit_unchanged", "ours.recommit_edit_1pct", "ours.checkout_warm",
-    "notebook.commit_first", "notebook.commit_changed_contiguous", "notebook.commit_changed_scattered",
-    "notebook.checkout_warm", "history.log", "startup.ipython_shell", "startup.import_jupyter_mvc",
+    "floor.write_fsync",
+    "floor.read_warm",
+    "floor.read_warm_fresh_memory",
+    "floor.blake3_1thread",
+    "floor.blake3_threads",
+    "alt.pickle_dump",
+    "alt.pickle_load_warm",
+    "alt.git_add_commit",
+    "ours.commit_first",
+    "ours.recommit_unchanged",
+    "ours.recommit_edit_1pct",
+    "ours.checkout_warm",
+    "notebook.commit_first",
+    "notebook.commit_changed_contiguous",
+    "notebook.commit_changed_scattered",
+    "notebook.checkout_warm",
+    "history.log",
+    "startup.ipython_shell",
+    "startup.import_jupyter_mvc",
 ]
-COLD = ["floor.read_cold", "floor.read_cold_fresh_memory", "alt.pickle_load_cold", "ours.checkout_cold", "notebook.checkout_cold"]
+COLD = [
+    "floor.read_cold",
+    "floor.read_cold_fresh_memory",
+    "alt.pickle_load_cold",
+    "ours.checkout_cold",
+    "notebook.checkout_cold",
+]
 TORCH = ["alt.torch_save", "alt.torch_load_warm"]
 # Skippable only while the magics (written in parallel) do not import yet.
 NEEDS_MAGICS = ["history.mv_log", "history.mv_log_all", "startup.load_ext"]
@@ -35,8 +56,13 @@ def smoke(tmp_path_factory) -> dict:
         pytest.skip("git is not installed")
     pytest.importorskip("sklearn", reason="the notebook-state benchmark fits a random forest")
     out = tmp_path_factory.mktemp("bench") / "smoke.json"
-    proc = subprocess.run([sys.executable, "-m", "bench", "--smoke", "--out", str(out)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "targets:" in proc.stdout  # the table reached the terminal
     return json.loads(out.read_text())
@@ -88,8 +114,12 @@ def test_bytes_and_memory_are_measured(smoke):
 
 def test_ratios_and_targets_are_reported(smoke):
     ratios = smoke["ratios"]
-    for label in ("commit_first / write+fsync", "recommit_1% / write+fsync", "checkout_warm / read_warm",
-                  "commit_first / git add+commit"):
+    for label in (
+        "commit_first / write+fsync",
+        "recommit_1% / write+fsync",
+        "checkout_warm / read_warm",
+        "commit_first / git add+commit",
+    ):
         assert ratios[label] > 0, label
     targets = {t["target"]: t for t in smoke["targets"]}
     assert "first commit / write+fsync floor" in targets

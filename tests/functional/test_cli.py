@@ -1,4 +1,5 @@
 """The `mvc` console command, run as a real subprocess."""
+
 import json
 import pickle
 import shutil
@@ -41,7 +42,11 @@ def test_log_show_diff(history):
     r = mvc(repo.root, "diff", "HEAD~1", "best")
     assert r.returncode == 0
     # One wording with %mv_diff (present/text.py).
-    assert "~ w" in r.stdout and "w: 1/12 elements changed, max |Δ| 100" in r.stdout and "params: lr: 0.1 -> 0.2" in r.stdout
+    assert (
+        "~ w" in r.stdout
+        and "w: 1/12 elements changed, max |Δ| 100" in r.stdout
+        and "params: lr: 0.1 -> 0.2" in r.stdout
+    )
 
 
 @pytest.mark.slow  # several seconds: kept out of `make test-fast`
@@ -61,6 +66,7 @@ def test_export_formats(history, tmp_path):
 @pytest.mark.requires_torch
 def test_export_safetensors_of_a_torch_module(repo, tmp_path):
     import torch
+
     net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.Linear(2, 1)).to(torch.bfloat16)
     repo.commit({"net": net, "w": np.ones((2, 2), dtype=np.float32)}, "net")
     out = tmp_path / "net.safetensors"
@@ -96,13 +102,16 @@ def test_fsck_gc_branch_tag_trust(history):
     assert "argparse.Namespace" in Repo.open(repo.root).config.trusted_globals()
 
 
-@pytest.mark.parametrize("args,expected", [
-    (["show", "nope"], "unknown revision 'nope'"),
-    (["diff", "HEAD~5"], "unknown revision 'HEAD~5'"),
-    (["export", "HEAD", "missing", "-o", "x.npy"], "has no variable 'missing'"),
-    (["branch", "bad name"], "bad branch name"),
-    (["tag", "best"], "already exists"),
-])
+@pytest.mark.parametrize(
+    "args,expected",
+    [
+        (["show", "nope"], "unknown revision 'nope'"),
+        (["diff", "HEAD~5"], "unknown revision 'HEAD~5'"),
+        (["export", "HEAD", "missing", "-o", "x.npy"], "has no variable 'missing'"),
+        (["branch", "bad name"], "bad branch name"),
+        (["tag", "best"], "already exists"),
+    ],
+)
 def test_errors_are_one_clear_line(history, args, expected):
     repo, *_ = history
     r = mvc(repo.root, *args)

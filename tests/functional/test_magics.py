@@ -3,6 +3,7 @@ pandas, scikit-learn and PyTorch objects, the dirty-checkout refusal, secrets, m
 curves, provenance, completion and the one-line errors.
 
 The `shell` fixture (the real IPython shell) lives in tests/functional/conftest.py."""
+
 from __future__ import annotations
 
 import pytest
@@ -18,9 +19,11 @@ def _api(shell):
 def test_numpy_and_pandas_round_trip_bit_for_bit(shell):
     pytest.importorskip("numpy")
     pytest.importorskip("pandas")
-    shell("import numpy as np, pandas as pd\n"
-          "a = np.random.default_rng(0).normal(size=(300, 40)).astype('float32')\n"
-          "df = pd.DataFrame({'x': np.arange(5), 'y': list('abcde')})")
+    shell(
+        "import numpy as np, pandas as pd\n"
+        "a = np.random.default_rng(0).normal(size=(300, 40)).astype('float32')\n"
+        "df = pd.DataFrame({'x': np.arange(5), 'y': list('abcde')})"
+    )
     original_a, original_df = shell.ns["a"].copy(), shell.ns["df"].copy()
     out = shell('%mv_commit -m "data v1"')
     assert "Committed" in out and "a" in out and "df" in out
@@ -32,12 +35,14 @@ def test_numpy_and_pandas_round_trip_bit_for_bit(shell):
 
 def test_sklearn_model_round_trip_with_curves_and_params(shell):
     pytest.importorskip("sklearn")
-    shell("import numpy as np, warnings\n"
-          "from sklearn.neural_network import MLPRegressor\n"
-          "X = np.random.default_rng(1).normal(size=(60, 3)); y = X @ [1.0, -2.0, 0.5]\n"
-          "with warnings.catch_warnings():\n"
-          "    warnings.simplefilter('ignore')\n"
-          "    model = MLPRegressor(hidden_layer_sizes=(8,), max_iter=15, random_state=0).fit(X, y)")
+    shell(
+        "import numpy as np, warnings\n"
+        "from sklearn.neural_network import MLPRegressor\n"
+        "X = np.random.default_rng(1).normal(size=(60, 3)); y = X @ [1.0, -2.0, 0.5]\n"
+        "with warnings.catch_warnings():\n"
+        "    warnings.simplefilter('ignore')\n"
+        "    model = MLPRegressor(hidden_layer_sizes=(8,), max_iter=15, random_state=0).fit(X, y)"
+    )
     before = shell.ns["model"].predict(shell.ns["X"])
     shell('%mv_commit model X -m "mlp"')
     version = _api(shell).show("HEAD")
@@ -52,8 +57,10 @@ def test_sklearn_model_round_trip_with_curves_and_params(shell):
 
 @pytest.mark.requires_torch
 def test_torch_module_round_trip(shell):
-    shell("import torch\ntorch.manual_seed(0)\nnet = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU())\n"
-          "w = torch.randn(5, 5, dtype=torch.bfloat16)")
+    shell(
+        "import torch\ntorch.manual_seed(0)\nnet = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU())\n"
+        "w = torch.randn(5, 5, dtype=torch.bfloat16)"
+    )
     state = {k: v.clone() for k, v in shell.ns["net"].state_dict().items()}
     w = shell.ns["w"].clone()
     shell('%mv_commit net w -m "torch"')
@@ -118,11 +125,13 @@ def test_checkout_new_branch_and_log_shows_it(shell):
 
 # -- what a commit takes --------------------------------------------------------------------
 def test_commit_without_names_skips_code_secrets_and_unpicklables(shell):
-    shell("import os, threading\n"
-          "def f():\n    pass\n"
-          "class C:\n    pass\n"
-          "data = [1, 2]\napi_token = 'abc123'\nDB_PASSWORD = 'hunter2'\n"
-          "lock = threading.Lock()\n_private = 5")
+    shell(
+        "import os, threading\n"
+        "def f():\n    pass\n"
+        "class C:\n    pass\n"
+        "data = [1, 2]\napi_token = 'abc123'\nDB_PASSWORD = 'hunter2'\n"
+        "lock = threading.Lock()\n_private = 5"
+    )
     out = shell('%mv_commit -m "all"')
     version = _api(shell).show("HEAD")
     assert set(version.manifest.variables) == {"data"}
@@ -138,7 +147,9 @@ def test_commit_without_names_skips_code_secrets_and_unpicklables(shell):
 
 
 def test_metrics_logged_and_given_land_in_the_version(shell):
-    shell("import jupyter_mvc\nfor i, l in enumerate([0.9, 0.5, 0.3]):\n    jupyter_mvc.log_metric('loss', l, step=i * 10)\nx = 1")
+    shell(
+        "import jupyter_mvc\nfor i, l in enumerate([0.9, 0.5, 0.3]):\n    jupyter_mvc.log_metric('loss', l, step=i * 10)\nx = 1"
+    )
     shell('%mv_commit -m "trained" --metric acc=0.93 --param lr=0.01 --param optimizer=adam --param layers=[8,4]')
     v = _api(shell).show("HEAD")
     assert v.metrics["series"]["loss"] == [[0, 0.9], [10, 0.5], [20, 0.3]]
@@ -155,9 +166,11 @@ def test_metrics_logged_and_given_land_in_the_version(shell):
 def test_keras_history_curves_are_captured(shell, monkeypatch):
     monkeypatch.setenv("KERAS_BACKEND", "torch")
     pytest.importorskip("keras")
-    shell("import keras, numpy as np\n"
-          "m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)]); m.compile('sgd', 'mse')\n"
-          "hist = m.fit(np.ones((8, 3)), np.ones(8), epochs=3, verbose=0)\nw = m.get_weights()")
+    shell(
+        "import keras, numpy as np\n"
+        "m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)]); m.compile('sgd', 'mse')\n"
+        "hist = m.fit(np.ones((8, 3)), np.ones(8), epochs=3, verbose=0)\nw = m.get_weights()"
+    )
     shell('%mv_commit -m "keras"')
     series = _api(shell).show("HEAD").metrics["series"]
     assert [v for _, v in series["hist.loss"]] == pytest.approx(shell.ns["hist"].history["loss"])
@@ -165,10 +178,12 @@ def test_keras_history_curves_are_captured(shell, monkeypatch):
 
 def test_lightgbm_evals_result_is_captured(shell):
     pytest.importorskip("lightgbm")
-    shell("import numpy as np, lightgbm as lgb\n"
-          "X = np.random.default_rng(0).normal(size=(80, 3)); y = X[:, 0] * 2\n"
-          "Xv = X[:20] + 0.1; yv = y[:20]\n"
-          "gbm = lgb.LGBMRegressor(n_estimators=5, verbose=-1).fit(X, y, eval_set=[(Xv, yv)])")
+    shell(
+        "import numpy as np, lightgbm as lgb\n"
+        "X = np.random.default_rng(0).normal(size=(80, 3)); y = X[:, 0] * 2\n"
+        "Xv = X[:20] + 0.1; yv = y[:20]\n"
+        "gbm = lgb.LGBMRegressor(n_estimators=5, verbose=-1).fit(X, y, eval_set=[(Xv, yv)])"
+    )
     shell('%mv_commit gbm -m "gbm"')
     v = _api(shell).show("HEAD")
     assert len(v.metrics["series"]["gbm.valid_0.l2"]) == 5
@@ -234,22 +249,25 @@ def test_autocommit_commits_after_cells_that_change_tracked_variables(shell):
 # -- parsing, errors, help, completion -------------------------------------------------------
 def test_quoting_and_expansion_work_as_typed(shell):
     shell("lr = 0.25\nx = 1")
-    shell("%mv_commit -m \"two words, lr={lr}\"")
+    shell('%mv_commit -m "two words, lr={lr}"')
     assert _api(shell).log()[0].subject == "two words, lr=0.25"
     shell("%mv_commit x -m 'it''s single'")
     assert _api(shell).log()[0].subject == "its single"
 
 
-@pytest.mark.parametrize("cell, expected", [
-    ("%mv_checkout nope", "unknown revision 'nope'"),
-    ("%mv_commit ghost -m x", "no variable named 'ghost'"),
-    ("%mv_commit x", "needs a message"),
-    ("%mv_commit -m 'unclosed", "Close the quote"),
-    ("%mv_commit x -m m --metric acc=high", "not a number"),
-    ("%mv_checkout HEAD ghost", "has no variable 'ghost'"),
-    ("%mv_log --bogus", "See %mv_log? for usage"),
-    ("%mv_branch main", "already exists"),
-])
+@pytest.mark.parametrize(
+    "cell, expected",
+    [
+        ("%mv_checkout nope", "unknown revision 'nope'"),
+        ("%mv_commit ghost -m x", "no variable named 'ghost'"),
+        ("%mv_commit x", "needs a message"),
+        ("%mv_commit -m 'unclosed", "Close the quote"),
+        ("%mv_commit x -m m --metric acc=high", "not a number"),
+        ("%mv_checkout HEAD ghost", "has no variable 'ghost'"),
+        ("%mv_log --bogus", "See %mv_log? for usage"),
+        ("%mv_branch main", "already exists"),
+    ],
+)
 def test_user_mistakes_give_one_line_errors(shell, cell, expected):
     shell("x = 1")
     shell('%mv_commit -m "base"')
@@ -268,8 +286,17 @@ def test_nothing_to_commit_and_not_a_repository(shell, tmp_path, monkeypatch):
 
 
 def test_every_magic_has_help_with_examples(shell):
-    for name in ("mv_commit", "mv_log", "mv_checkout", "mv_diff", "mv_branch", "mv_tag",
-                 "mv_status", "mv_autocommit", "mv_plot"):
+    for name in (
+        "mv_commit",
+        "mv_log",
+        "mv_checkout",
+        "mv_diff",
+        "mv_branch",
+        "mv_tag",
+        "mv_status",
+        "mv_autocommit",
+        "mv_plot",
+    ):
         doc = shell.ip.find_line_magic(name).__doc__
         assert "Examples" in doc and f"%{name}" in doc, name
 

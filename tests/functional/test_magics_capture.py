@@ -1,5 +1,6 @@
 """What a whole-namespace commit picks up (jupyter_mvc.capture), and the plain functions the
 widget button and the JupyterLab comm call instead of spliced code."""
+
 from __future__ import annotations
 
 import os
@@ -10,12 +11,23 @@ import pytest
 from jupyter_mvc import capture
 
 
-@pytest.mark.parametrize("name, value, secret", [
-    ("api_token", "x", True), ("HF_TOKEN", "x", True), ("db_password", "x", True),
-    ("openai_api_key", "x", True), ("aws_secret_access_key", "x", True), ("credentials", {}, True),
-    ("tokenizer", "x", False), ("n_tokens", 5, False), ("author", "x", False),
-    ("msg", "ghp_" + "a" * 36, True), ("note", "sk-" + "b" * 24, True), ("note", "plain text", False),
-])
+@pytest.mark.parametrize(
+    "name, value, secret",
+    [
+        ("api_token", "x", True),
+        ("HF_TOKEN", "x", True),
+        ("db_password", "x", True),
+        ("openai_api_key", "x", True),
+        ("aws_secret_access_key", "x", True),
+        ("credentials", {}, True),
+        ("tokenizer", "x", False),
+        ("n_tokens", 5, False),
+        ("author", "x", False),
+        ("msg", "ghp_" + "a" * 36, True),
+        ("note", "sk-" + "b" * 24, True),
+        ("note", "plain text", False),
+    ],
+)
 def test_secret_like_names_and_values(name, value, secret):
     assert capture.looks_secret(name, value) is secret
 
@@ -24,9 +36,20 @@ def test_select_keeps_state_and_leaves_out_code_and_shell_names():
     class Model:
         pass
 
-    ns = {"np": os, "f": lambda: 1, "Model": Model, "In": [], "Out": {}, "_": 1, "_i3": "x",
-          "m": Model(), "xs": [1, 2], "password": "p", "gen": (i for i in range(3)),
-          "hidden_one": 5}
+    ns = {
+        "np": os,
+        "f": lambda: 1,
+        "Model": Model,
+        "In": [],
+        "Out": {},
+        "_": 1,
+        "_i3": "x",
+        "m": Model(),
+        "xs": [1, 2],
+        "password": "p",
+        "gen": (i for i in range(3)),
+        "hidden_one": 5,
+    }
     sel = capture.select(ns, hidden={"hidden_one"})
     assert set(sel.objects) == {"m", "xs"} and sel.secrets == ["password"]
     assert not capture.worth_versioning("mod", types.ModuleType("mod"))

@@ -1,4 +1,5 @@
 """The version store through Repo/API in real Git repositories."""
+
 import os
 import subprocess
 import sys
@@ -27,8 +28,13 @@ from tests.support.git import git
 
 def test_commit_log_show_checkout_round_trip(repo):
     w = np.random.default_rng(0).random((100, 10))
-    v1 = repo.commit({"w": w, "cfg": {"lr": 0.1}}, "baseline", metrics={"acc": 0.8, "loss": [1.0, 0.5]},
-                     params={"lr": 0.1}, files={"notebook.ipynb": "{}", "history.py": "w = 1\n"})
+    v1 = repo.commit(
+        {"w": w, "cfg": {"lr": 0.1}},
+        "baseline",
+        metrics={"acc": 0.8, "loss": [1.0, 0.5]},
+        params={"lr": 0.1},
+        files={"notebook.ipynb": "{}", "history.py": "w = 1\n"},
+    )
     w2 = w * 2
     v2 = repo.commit({"w": w2}, "doubled", metrics={"acc": 0.9})
     log = repo.log()
@@ -38,7 +44,9 @@ def test_commit_log_show_checkout_round_trip(repo):
     shown = repo.show(v1.id[:7])
     assert shown.params == {"lr": 0.1}
     assert shown.metrics["series"]["loss"] == [[0, 1.0], [1, 0.5]]
-    assert {"manifest.json", "metrics.json", "params.json", "env.json", "notebook.ipynb", "history.py"} <= set(shown.files)
+    assert {"manifest.json", "metrics.json", "params.json", "env.json", "notebook.ipynb", "history.py"} <= set(
+        shown.files
+    )
     assert shown.env["python"] and "numpy" in shown.env["packages"]
     assert repo.read_file(v1.id, "history.py") == b"w = 1\n"
     out = repo.checkout("HEAD~1").objects
@@ -57,7 +65,9 @@ def test_revision_syntax(repo):
     assert repo.resolve(ids[0][:6]) == ids[0] and repo.resolve(ids[0]) == ids[0]
 
 
-@pytest.mark.parametrize("bad", ["nope", "HEAD~99", "HEAD~x", "", "  ", "-rf", "main:foo", "abc", "best~", "../x", "a b", "HEAD@{1}"])
+@pytest.mark.parametrize(
+    "bad", ["nope", "HEAD~99", "HEAD~x", "", "  ", "-rf", "main:foo", "abc", "best~", "../x", "a b", "HEAD@{1}"]
+)
 def test_bad_revisions_give_clear_errors(repo, bad):
     repo.commit({"x": 1}, "one")
     repo.refs.create_tag("best")
@@ -183,10 +193,17 @@ def test_user_repository_is_never_touched(repo, git_repo):
     (git_repo / "c.txt").write_text("untracked\n")
 
     def snapshot():
-        return (git(git_repo, "rev-parse", "HEAD"), git(git_repo, "symbolic-ref", "HEAD"),
-                git(git_repo, "for-each-ref", "refs/heads", "refs/tags"), git(git_repo, "status", "--porcelain"),
-                (git_repo / ".git" / "index").read_bytes(), git(git_repo, "diff"), git(git_repo, "diff", "--cached"),
-                sorted(p.name for p in git_repo.iterdir()), (git_repo / "a.txt").read_text())
+        return (
+            git(git_repo, "rev-parse", "HEAD"),
+            git(git_repo, "symbolic-ref", "HEAD"),
+            git(git_repo, "for-each-ref", "refs/heads", "refs/tags"),
+            git(git_repo, "status", "--porcelain"),
+            (git_repo / ".git" / "index").read_bytes(),
+            git(git_repo, "diff"),
+            git(git_repo, "diff", "--cached"),
+            sorted(p.name for p in git_repo.iterdir()),
+            (git_repo / "a.txt").read_text(),
+        )
 
     before = snapshot()
     repo.commit({"w": np.arange(10)}, "one")
@@ -207,6 +224,7 @@ def test_dedup_recommit_and_one_percent_edit(repo):
     chunk = repo.store.chunk_size
     a = np.random.default_rng(0).random(256 * 1024 * 1024 // 8)  # 256 MiB
     repo.commit({"a": a, "small": [1, 2]}, "first")
+
     def size() -> int:
         return sum(repo.store.stored_size(o) for o in repo.store.iter_oids())
 
@@ -273,6 +291,7 @@ def test_gc_keeps_everything_reachable(repo):
 @pytest.mark.requires_torch
 def test_diff_reports_variables_params_metrics_and_deltas(repo):
     import torch
+
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Linear(4, 2))
     w = np.zeros(1000)
@@ -304,8 +323,10 @@ CONCURRENT_WRITER = textwrap.dedent("""
 def test_two_processes_committing_at_once_lose_nothing(repo):
     repo.commit({"x": 0}, "base")
     n = 15
-    procs = [subprocess.Popen([sys.executable, "-c", CONCURRENT_WRITER, str(repo.root), who, str(n)])
-             for who in ("alice", "bob")]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", CONCURRENT_WRITER, str(repo.root), who, str(n)])
+        for who in ("alice", "bob")
+    ]
     assert [p.wait(timeout=300) for p in procs] == [0, 0]
     subjects = [v.subject for v in repo.log()]
     assert len(subjects) == 2 * n + 1

@@ -1,4 +1,5 @@
 """Scattered edits are stored as XOR-against-parent deltas: real repositories, real commits."""
+
 import os
 
 import numpy as np
@@ -106,7 +107,8 @@ def test_flipped_byte_in_base_is_detected_through_the_delta(two_versions):
         repo.load(v2, "victim")
     report = fsck(repo)
     assert sorted((p.version, p.variable, p.oid) for p in report.problems) == sorted(
-        [(v1, "victim", base), (v2, "victim", delta)])
+        [(v1, "victim", base), (v2, "victim", delta)]
+    )
     assert base[:16] in next(p.why for p in report.problems if p.oid == delta)
 
 

@@ -1,5 +1,6 @@
 """The kernel end of the JupyterLab sidebar: the "jupyter_mvc" comm target, driven from a
 real kernel client the way the front-end drives it (comm_open, then comm_msg requests)."""
+
 from __future__ import annotations
 
 import uuid
@@ -40,8 +41,7 @@ def run(kc, code: str) -> str:
 
 def open_comm(kc) -> str:
     comm_id = uuid.uuid4().hex
-    kc.shell_channel.send(kc.session.msg("comm_open", {"comm_id": comm_id, "target_name": "jupyter_mvc",
-                                                       "data": {}}))
+    kc.shell_channel.send(kc.session.msg("comm_open", {"comm_id": comm_id, "target_name": "jupyter_mvc", "data": {}}))
     return comm_id
 
 
@@ -88,12 +88,15 @@ def test_checkout_refuses_to_discard_changes_unless_forced(kernel):
     assert run(kernel, "print(x)").strip().endswith("1")
 
 
-@pytest.mark.parametrize("data,words", [
-    ({"action": "launch"}, "unknown action"),
-    ({"action": "commit"}, "'message' field must be a non-empty string"),
-    ({"action": "commit", "message": "m", "names": "x"}, "'names' must be a list"),
-    ({"action": "checkout", "rev": "nope"}, "unknown revision"),
-])
+@pytest.mark.parametrize(
+    "data,words",
+    [
+        ({"action": "launch"}, "unknown action"),
+        ({"action": "commit"}, "'message' field must be a non-empty string"),
+        ({"action": "commit", "message": "m", "names": "x"}, "'names' must be a list"),
+        ({"action": "checkout", "rev": "nope"}, "unknown revision"),
+    ],
+)
 def test_bad_requests_get_error_replies(kernel, data, words):
     run(kernel, "%load_ext jupyter_mvc\nx = 1\n%mv_commit x -m one")
     comm = open_comm(kernel)

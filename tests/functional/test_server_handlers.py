@@ -1,6 +1,7 @@
 """The server extension's JSON handlers, against a real jupyter_server process and real
 Git repositories: success paths, every bad-input case (4xx JSON with a clear message,
 never a 500 page), authentication and XSRF on POST."""
+
 from __future__ import annotations
 
 import json
@@ -57,8 +58,9 @@ def call(base, endpoint, params=None, *, body=None, headers=None, auth=True):
     if body is not None:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
         hdrs.setdefault("Content-Type", "application/json")
-    req = urllib.request.Request(base + "jupyter-mvc/" + endpoint + query, data=data, headers=hdrs,
-                                 method="POST" if body is not None else "GET")
+    req = urllib.request.Request(
+        base + "jupyter-mvc/" + endpoint + query, data=data, headers=hdrs, method="POST" if body is not None else "GET"
+    )
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
             return resp.status, json.loads(resp.read())
@@ -124,35 +126,41 @@ def test_post_tag_creates_a_tag(server):
     assert {v["subject"]: v["tags"] for v in log["versions"]}["first"] == ["first-run"]
 
 
-@pytest.mark.parametrize("endpoint,params,code,words", [
-    ("log", {}, 400, "missing parameter 'path'"),
-    ("log", {"path": "nope/nb.ipynb"}, 404, "no file or folder"),
-    ("log", {"path": "../etc"}, 403, "outside the server root"),
-    ("log", {"path": "proj/../../"}, 403, "outside the server root"),
-    ("log", {"path": "/etc/passwd"}, 400, "relative to the server root"),
-    ("log", {"path": "plain/a.ipynb"}, 404, "not inside a Git repository"),
-    ("log", {"path": "proj", "limit": "ten"}, 400, "not a whole number"),
-    ("version", {"path": "proj", "rev": "nosuchbranch"}, 404, "unknown revision"),
-    ("version", {"path": "proj", "rev": "HEAD~9"}, 404, "HEAD~9"),
-    ("version", {"path": "empty", "rev": "HEAD"}, 404, "no versions yet"),
-    ("diff", {"path": "proj"}, 400, "missing parameter 'old'"),
-    ("diff", {"path": "proj", "old": "zzz"}, 404, "unknown revision"),
-])
+@pytest.mark.parametrize(
+    "endpoint,params,code,words",
+    [
+        ("log", {}, 400, "missing parameter 'path'"),
+        ("log", {"path": "nope/nb.ipynb"}, 404, "no file or folder"),
+        ("log", {"path": "../etc"}, 403, "outside the server root"),
+        ("log", {"path": "proj/../../"}, 403, "outside the server root"),
+        ("log", {"path": "/etc/passwd"}, 400, "relative to the server root"),
+        ("log", {"path": "plain/a.ipynb"}, 404, "not inside a Git repository"),
+        ("log", {"path": "proj", "limit": "ten"}, 400, "not a whole number"),
+        ("version", {"path": "proj", "rev": "nosuchbranch"}, 404, "unknown revision"),
+        ("version", {"path": "proj", "rev": "HEAD~9"}, 404, "HEAD~9"),
+        ("version", {"path": "empty", "rev": "HEAD"}, 404, "no versions yet"),
+        ("diff", {"path": "proj"}, 400, "missing parameter 'old'"),
+        ("diff", {"path": "proj", "old": "zzz"}, 404, "unknown revision"),
+    ],
+)
 def test_bad_input_gets_clear_4xx(server, endpoint, params, code, words):
     status, data = call(server, endpoint, params)
     assert status == code, data
     assert words in data["message"], data["message"]
 
 
-@pytest.mark.parametrize("body,code,words", [
-    (b"not json", 400, "not JSON"),
-    ([1, 2], 400, "JSON object"),
-    ({"path": "proj"}, 400, "missing parameter 'name'"),
-    ({"path": "proj", "name": "best"}, 409, "already exists"),
-    ({"path": "proj", "name": "bad name.."}, 400, "bad tag name"),
-    ({"path": "proj", "name": "t1", "rev": "nope"}, 404, "unknown revision"),
-    ({"path": "../x", "name": "t1"}, 403, "outside the server root"),
-])
+@pytest.mark.parametrize(
+    "body,code,words",
+    [
+        (b"not json", 400, "not JSON"),
+        ([1, 2], 400, "JSON object"),
+        ({"path": "proj"}, 400, "missing parameter 'name'"),
+        ({"path": "proj", "name": "best"}, 409, "already exists"),
+        ({"path": "proj", "name": "bad name.."}, 400, "bad tag name"),
+        ({"path": "proj", "name": "t1", "rev": "nope"}, 404, "unknown revision"),
+        ({"path": "../x", "name": "t1"}, 403, "outside the server root"),
+    ],
+)
 def test_bad_tag_requests_get_clear_4xx(server, body, code, words):
     status, data = call(server, "tag", body=body)
     assert status == code, data
@@ -176,6 +184,7 @@ def test_cookie_authenticated_post_needs_the_xsrf_token(server):
     status, data = call(server, "tag", body=body, auth=False, headers={"Cookie": login})
     assert status == 403, data
     xsrf = "0123456789abcdef"  # double-submit: the cookie and the header must match
-    status, data = call(server, "tag", body=body, auth=False,
-                        headers={"Cookie": f"{login}; _xsrf={xsrf}", "X-XSRFToken": xsrf})
+    status, data = call(
+        server, "tag", body=body, auth=False, headers={"Cookie": f"{login}; _xsrf={xsrf}", "X-XSRFToken": xsrf}
+    )
     assert status == 201, data

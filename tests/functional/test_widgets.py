@@ -1,5 +1,6 @@
 """The timeline and curves widgets over real Git repositories: their synced state, a
 simulated front-end (set_state, as the browser's messages do), and their actions."""
+
 from __future__ import annotations
 
 import re
@@ -16,9 +17,12 @@ from jupyter_mvc.widgets.timeline import Timeline, TimelineGraph  # noqa: E402
 
 def train_run(repo, lr: float, message: str, epochs: int = 5):
     loss = [round(2.0 / (1 + lr * e), 6) for e in range(epochs)]
-    return repo.commit({"w": np.full(8, lr), "b": np.zeros(2)}, message,
-                       metrics={"loss": loss, "mse": [x / 4 for x in loss], "test_acc": round(0.8 + lr / 10, 4)},
-                       params={"lr": lr})
+    return repo.commit(
+        {"w": np.full(8, lr), "b": np.zeros(2)},
+        message,
+        metrics={"loss": loss, "mse": [x / 4 for x in loss], "test_acc": round(0.8 + lr / 10, 4)},
+        params={"lr": lr},
+    )
 
 
 @pytest.fixture
@@ -30,8 +34,12 @@ def history(repo):
     c = train_run(repo, 1.0, "lr 1.0")
     repo.refs.create_branch("l2", b.id)
     repo.refs.switch_branch("l2")
-    d = repo.commit({"w": np.full(8, 0.25), "b": np.zeros(2)}, "l2 run", metrics={"loss": [1.0, 0.5], "test_acc": 0.9},
-                    params={"lr": 0.5, "l2": 0.001})
+    d = repo.commit(
+        {"w": np.full(8, 0.25), "b": np.zeros(2)},
+        "l2 run",
+        metrics={"loss": [1.0, 0.5], "test_acc": 0.9},
+        params={"lr": 0.5, "l2": 0.001},
+    )
     return {"a": a.id, "b": b.id, "c": c.id, "d": d.id}
 
 
@@ -149,8 +157,11 @@ def test_widgets_refresh_by_themselves_after_api_commits_and_checkouts(repo, his
 def test_curves_overlay_the_chosen_metric_and_mark_the_best(repo, history):
     c = curves_widget(repo, ["HEAD~1", "main", "l2"], metric="loss")
     lines = c.figure.axes[0].get_lines()
-    assert [line.get_label() for line in lines] == [f"{history['b'][:8]} HEAD~1", f"{history['c'][:8]} main",
-                                              f"{history['d'][:8]} l2"]
+    assert [line.get_label() for line in lines] == [
+        f"{history['b'][:8]} HEAD~1",
+        f"{history['c'][:8]} main",
+        f"{history['d'][:8]} l2",
+    ]
     assert list(lines[1].get_ydata()) == [round(2.0 / (1 + e), 6) for e in range(5)]
     assert c.figure.axes[0].get_ylabel() == "loss"
     assert bytes(c.image.value).startswith(b"\x89PNG")

@@ -6,6 +6,7 @@ A key wire.ts declares that the server does not send fails (the TypeScript would
 `undefined`); a key the server sends that wire.ts does not declare fails too (declare it,
 so the front-end's types stay the whole contract). Optional keys (`key?:`) may be absent.
 The comm replies' interfaces are listed below for the session layer's comm test."""
+
 from __future__ import annotations
 
 import json
@@ -21,6 +22,7 @@ WIRE_TS = Path(__file__).resolve().parents[2] / "labextension" / "src" / "wire.t
 
 
 # -- a small parser of wire.ts's `export interface` blocks ---------------------------------
+
 
 @dataclass
 class Interface:
@@ -70,7 +72,7 @@ def parse_interfaces(text: str) -> dict[str, Interface]:
         iface = Interface(head.group(1))
         if head.group(2):
             iface.extends = [re.sub(r"<.*", "", b).strip() for b in head.group(2).split(",")]
-        for member in _members(text[head.end():i - 1]):
+        for member in _members(text[head.end() : i - 1]):
             m = _MEMBER.match(member)
             assert m, f"wire.ts: cannot read the member {member.strip()!r} of {iface.name}"
             (iface.optional if m.group(3) else iface.required).add(m.group(2))
@@ -134,11 +136,14 @@ REST = {
     "IMetrics": [("GET", "version", {"path": "proj", "rev": "HEAD"}, ("metrics",))],
     "IDiff": [("GET", "diff", {"path": "proj", "old": "HEAD~1", "new": "HEAD"}, ())],
     "IVariableChange": [("GET", "diff", {"path": "proj", "old": "HEAD~1", "new": "HEAD"}, ("variables", "*"))],
-    "ITensorDelta": [("GET", "diff", {"path": "proj", "old": "HEAD~1", "new": "HEAD"},
-                      ("variables", "*", "tensors", "*"))],
+    "ITensorDelta": [
+        ("GET", "diff", {"path": "proj", "old": "HEAD~1", "new": "HEAD"}, ("variables", "*", "tensors", "*"))
+    ],
     "ITagReply": [("POST", "tag", {"path": "proj", "name": "wire-tag-2", "rev": "HEAD"}, ())],
-    "IErrorReply": [("GET", "version", {"path": "proj", "rev": "no-such-rev"}, ()),
-                    ("GET", "log", {"path": "plain"}, ())],
+    "IErrorReply": [
+        ("GET", "version", {"path": "proj", "rev": "no-such-rev"}, ()),
+        ("GET", "log", {"path": "plain"}, ()),
+    ],
 }
 
 # The kernel comm's interfaces (checked by test_comm_reply_keys_match_wire_ts below).
@@ -176,10 +181,8 @@ def server(tmp_path_factory):
     proj.mkdir()
     git(proj, "init", "-q", "-b", "master")
     (proj / "nb.ipynb").write_text("{}")
-    api.commit({"w": np.arange(6.0), "lr": 0.1}, "first", path=proj,
-               metrics={"acc": 0.5, "loss": [0.9, 0.5]})
-    api.commit({"w": np.arange(6.0) * 2, "lr": 0.2}, "second", path=proj,
-               metrics={"acc": 0.75, "loss": [0.8, 0.3]})
+    api.commit({"w": np.arange(6.0), "lr": 0.1}, "first", path=proj, metrics={"acc": 0.5, "loss": [0.9, 0.5]})
+    api.commit({"w": np.arange(6.0) * 2, "lr": 0.2}, "second", path=proj, metrics={"acc": 0.75, "loss": [0.8, 0.3]})
     (root / "plain").mkdir()
     (root / "plain" / "a.ipynb").write_text("{}")
     with running_server(root, tmp_path_factory.mktemp("server"), token=TOKEN) as base:
@@ -230,11 +233,13 @@ def test_rest_reply_keys_match_wire_ts(server, wire, name):
             assert isinstance(obj, dict), f"{where}: expected a JSON object for {name}, got {obj!r}"
             sent = set(obj)
             not_sent = iface.required - sent
-            assert not not_sent, (f"wire.ts {name} reads {sorted(not_sent)}, which {where} does not send "
-                                  f"(it sends {sorted(sent)})")
+            assert not not_sent, (
+                f"wire.ts {name} reads {sorted(not_sent)}, which {where} does not send (it sends {sorted(sent)})"
+            )
             undeclared = sent - iface.keys
-            assert not undeclared, (f"{where} sends {sorted(undeclared)}, which wire.ts {name} does not "
-                                    "declare: add them to the interface")
+            assert not undeclared, (
+                f"{where} sends {sorted(undeclared)}, which wire.ts {name} does not declare: add them to the interface"
+            )
             checked += 1
     assert checked, f"no {name} found in the replies: give the fixture repository one"
 
@@ -253,10 +258,18 @@ COMM_CONTRACT = {
     "ICommSuccess": {"id", "ok", "result"},
     "ICommError": {"id", "ok", "error", "message", "names"},
     "IStatusResult": {"version", "branch", "changed", "unchanged", "new", "missing", "message"},
-    "ICommitResult": {"id", "short_id", "branch", "variables", "skipped", "secrets", "not_captured",
-                      "metrics", "message"},
-    "ICheckoutResult": {"id", "short_id", "branch", "restored", "left_alone", "failed", "left_behind",
-                        "message"},
+    "ICommitResult": {
+        "id",
+        "short_id",
+        "branch",
+        "variables",
+        "skipped",
+        "secrets",
+        "not_captured",
+        "metrics",
+        "message",
+    },
+    "ICheckoutResult": {"id", "short_id", "branch", "restored", "left_alone", "failed", "left_behind", "message"},
 }
 
 

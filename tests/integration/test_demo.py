@@ -1,6 +1,7 @@
 """demo.ipynb end to end through a real kernel (nbclient), as `make demo` runs it: in a
 temporary folder, never touching the source tree. The executed notebook must hold the
 widgets' state (timeline rows, curves image) and the figures."""
+
 from __future__ import annotations
 
 import base64
@@ -45,16 +46,22 @@ def test_demo_made_its_versions_in_its_own_repository(executed):
 
     versions = jupyter_mvc.log(all=True, path=executed.workdir)
     subjects = {v.subject for v in versions}
-    assert {"softmax GD lr=0.05", "softmax GD lr=0.5", "softmax GD lr=2.0", "L2 1e-3 at lr=0.5",
-            "fine-tune best at lr=0.1"} <= subjects
+    assert {
+        "softmax GD lr=0.05",
+        "softmax GD lr=0.5",
+        "softmax GD lr=2.0",
+        "L2 1e-3 at lr=0.5",
+        "fine-tune best at lr=0.1",
+    } <= subjects
     torch_present = importlib.util.find_spec("torch") is not None
     assert ("MLP 64-32-10 in PyTorch" in subjects) == torch_present
     assert (executed.workdir / ".git").is_dir()  # created next to the notebook, not in the repo
 
 
 def test_executed_notebook_holds_the_timeline_state(executed):
-    graphs = [m["state"] for m in widget_states(executed.notebook).values()
-              if "rows" in m["state"] and "edges" in m["state"]]
+    graphs = [
+        m["state"] for m in widget_states(executed.notebook).values() if "rows" in m["state"] and "edges" in m["state"]
+    ]
     assert graphs, "no timeline graph model in the saved widget state"
     final = max(graphs, key=lambda s: len(s["rows"]))
     import jupyter_mvc
@@ -79,8 +86,9 @@ def test_the_runner_fails_on_a_broken_notebook(tmp_path):
 
     broken = tmp_path / "broken.ipynb"
     nbformat.write(new_notebook(cells=[new_code_cell("print('ok')"), new_code_cell("1 / 0")]), broken)
-    proc = subprocess.run([sys.executable, str(ROOT / "tools" / "run_demo.py"), str(broken)],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "run_demo.py"), str(broken)], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 1
     assert "ZeroDivisionError" in proc.stderr and "FAILED" in proc.stderr
     assert not list(tmp_path.glob("*.executed.ipynb"))  # it ran in its own temp folder

@@ -1,5 +1,6 @@
 """The magics in a real kernel driven by nbclient, as a notebook runs them: commit with the
 notebook file and executed cells, the dirty-checkout refusal, checkout, log and completion."""
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,9 @@ def test_magics_in_a_kernel(git_repo, monkeypatch):
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, nb_path)
     monkeypatch.setenv("JPY_SESSION_NAME", str(nb_path))  # what jupyter_server would set
-    client = nbclient.NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
-                                     resources={"metadata": {"path": str(git_repo)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=120, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(git_repo)}}
+    )
     client.execute()
     out = [_outputs(c) for c in nb.cells]
 

@@ -1,4 +1,5 @@
 """Several processes writing and reading one repository at once."""
+
 import subprocess
 import sys
 import textwrap
@@ -36,10 +37,13 @@ READER = textwrap.dedent("""
 def test_writers_and_readers_at_once(repo):
     repo.commit({"w": __import__("numpy").zeros(1), "who": "base"}, "base 0")
     n = 25
-    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(repo.root), who, str(n)])
-               for who in ("alice", "bob", "carol")]
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(repo.root), "40"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(repo.root), who, str(n)])
+        for who in ("alice", "bob", "carol")
+    ]
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(repo.root), "40"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     assert [w.wait(timeout=600) for w in writers] == [0, 0, 0]
     out, err = reader.communicate(timeout=600)
     assert reader.returncode == 0, err

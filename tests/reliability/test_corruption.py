@@ -1,5 +1,6 @@
 """Damaged and crafted data: each problem is reported with the variable and version it
 hurts, the rest of the version still loads, and nothing crafted runs or escapes."""
+
 import json
 import os
 import pickle
@@ -54,8 +55,13 @@ def test_damaged_chunk_reported_with_variable_and_version(version, how, words):
 def _craft_version(repo, manifest_bytes: bytes, parent: str, message="crafted") -> str:
     """Write a version with a hand-made manifest, as a hostile or broken pusher could."""
     gr = repo.git
-    tree = gr.write_tree({"manifest.json": gr.write_blob(manifest_bytes),
-                          "metrics.json": gr.write_blob(b"{}"), "params.json": gr.write_blob(b"{}")})
+    tree = gr.write_tree(
+        {
+            "manifest.json": gr.write_blob(manifest_bytes),
+            "metrics.json": gr.write_blob(b"{}"),
+            "params.json": gr.write_blob(b"{}"),
+        }
+    )
     sha = gr.write_commit(tree, [parent], message)
     git(repo.root, "update-ref", "refs/mvc/heads/crafted", sha)
     return sha

@@ -5,6 +5,7 @@ rename, git object write, ref read or move); the parent then checks that every r
 at a complete version, every earlier version restores bit-identical, fsck is clean, and
 that leftover temp files go with the next gc.
 """
+
 import os
 import random
 import signal

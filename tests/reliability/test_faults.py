@@ -1,4 +1,5 @@
 """Resource faults: a full disk, a read-only store, a stale lock, a user's rebase."""
+
 import os
 import subprocess
 import uuid

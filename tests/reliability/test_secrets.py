@@ -1,4 +1,5 @@
 """Credentials never land in history by accident."""
+
 import json
 
 import pytest
@@ -13,9 +14,16 @@ PRIVATE = "-----BEGIN " + "RSA PRIVATE KEY-----\nMIIEow...\n"
 OPENAI = "sk-" + "proj-" + "abcdefghijklmnopqrstuvwxyz123456"
 
 
-@pytest.mark.parametrize("secret,kind", [(AWS, "AWS access key id"), (GITHUB, "GitHub token"),
-                                         (PRIVATE, "private key"), (OPENAI, "OpenAI/Anthropic API key"),
-                                         ("password = 'hunter2hunter2'", "password assignment")])
+@pytest.mark.parametrize(
+    "secret,kind",
+    [
+        (AWS, "AWS access key id"),
+        (GITHUB, "GitHub token"),
+        (PRIVATE, "private key"),
+        (OPENAI, "OpenAI/Anthropic API key"),
+        ("password = 'hunter2hunter2'", "password assignment"),
+    ],
+)
 def test_each_format_is_found_and_masked(secret, kind):
     findings = scan_files({"history.py": f"x = 1\nkey = {secret!r}\n".encode()})
     assert [f.kind for f in findings] == [kind]
@@ -29,9 +37,15 @@ def test_ordinary_code_is_not_flagged():
 
 
 def test_commit_refuses_secrets_in_notebook_cells_history_and_variables(repo):
-    nb = {"cells": [{"cell_type": "code", "source": "print(1)", "outputs": []},
-                    {"cell_type": "code", "source": ["import os\n", f"os.environ['K'] = '{AWS}'\n"], "outputs": []}],
-          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    nb = {
+        "cells": [
+            {"cell_type": "code", "source": "print(1)", "outputs": []},
+            {"cell_type": "code", "source": ["import os\n", f"os.environ['K'] = '{AWS}'\n"], "outputs": []},
+        ],
+        "metadata": {},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
     with pytest.raises(SecretsFoundError) as err:
         repo.commit({"x": 1}, "m", files={"notebook.ipynb": json.dumps(nb)})
     assert "notebook.ipynb cell 2 line 2" in str(err.value) and AWS not in str(err.value)

@@ -1,4 +1,5 @@
 """Run the real `git` command in a folder."""
+
 from __future__ import annotations
 
 import subprocess

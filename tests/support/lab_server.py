@@ -1,5 +1,6 @@
 """Start a real Jupyter server (or JupyterLab) on loopback for a test, with temporary
 config, runtime and settings folders, so nothing from the user's setup leaks in."""
+
 from __future__ import annotations
 
 import json
@@ -30,23 +31,39 @@ def running_server(root: Path, work: Path, *, lab: bool = False, token: str = ""
     config = work / "config"
     config.mkdir(exist_ok=True)
     (config / "jupyter_server_config.json").write_text(
-        json.dumps({"ServerApp": {"jpserver_extensions": {"jupyter_mvc.server": True}}}))
+        json.dumps({"ServerApp": {"jpserver_extensions": {"jupyter_mvc.server": True}}})
+    )
     settings = work / "settings"
     # The news/update toast would cover the sidebar in screenshots.
     notif = settings / "@jupyterlab" / "apputils-extension"
     notif.mkdir(parents=True, exist_ok=True)
     (notif / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+        json.dumps({"fetchNews": "false", "checkForUpdates": False})
+    )
     port = free_port()
-    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
-           "JUPYTER_PLATFORM_DIRS": "1"}
-    cmd = [sys.executable, "-m", "jupyterlab" if lab else "jupyter_server",
-           f"--ServerApp.root_dir={root}", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
-           "--ServerApp.port_retries=0", "--ServerApp.open_browser=False",
-           f"--IdentityProvider.token={token}"]
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(config),
+        "JUPYTER_RUNTIME_DIR": str(work / "runtime"),
+        "JUPYTER_PLATFORM_DIRS": "1",
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab" if lab else "jupyter_server",
+        f"--ServerApp.root_dir={root}",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        "--ServerApp.open_browser=False",
+        f"--IdentityProvider.token={token}",
+    ]
     if lab:
-        cmd += [f"--LabApp.user_settings_dir={settings}", f"--LabApp.workspaces_dir={work / 'workspaces'}",
-                "--LabApp.expose_app_in_browser=True"]
+        cmd += [
+            f"--LabApp.user_settings_dir={settings}",
+            f"--LabApp.workspaces_dir={work / 'workspaces'}",
+            "--LabApp.expose_app_in_browser=True",
+        ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     log = open(work / "server.log", "wb")

@@ -1,5 +1,6 @@
 """Drive the real (global) IPython shell from a test as a person types cells; the `shell`
 fixture in tests/functional/conftest.py yields one of these."""
+
 from __future__ import annotations
 
 

@@ -3,6 +3,7 @@ Playwright; no browser download): run a notebook that commits two versions, see 
 timeline widget and the Versions sidebar, commit from the sidebar with a message full
 of quotes and code, check out the older version from the sidebar and ask the kernel
 what the variable is now. Screenshots go to test-artifacts/ui/."""
+
 from __future__ import annotations
 
 import json
@@ -17,14 +18,21 @@ from tests.support.lab_server import running_server
 
 CHROMIUM = os.environ.get("MVC_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 WAIT_MS = 120_000  # waits for the UI to reach a state; generous for a slow CI machine
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
 if not Path(CHROMIUM).exists():
-    pytest.skip(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (or set MVC_CHROMIUM)",
-                allow_module_level=True)
+    pytest.skip(
+        f"no Chromium at {CHROMIUM}: apt-get install -y chromium (or set MVC_CHROMIUM)", allow_module_level=True
+    )
 if shutil.which("jupyter-lab") is None and not (Path(os.sys.executable).parent / "jupyter-lab").exists():
     pytest.skip("JupyterLab is not installed (pip install -e '.[test]')", allow_module_level=True)
 
@@ -44,10 +52,15 @@ CELLS = [
 
 
 def notebook(cells: list[str]) -> dict:
-    return {"nbformat": 4, "nbformat_minor": 5,
-            "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-            "cells": [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": None,
-                       "outputs": [], "source": src} for i, src in enumerate(cells)]}
+    return {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "cells": [
+            {"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": None, "outputs": [], "source": src}
+            for i, src in enumerate(cells)
+        ],
+    }
 
 
 # JS run in the page: the notebook panel once its context, session and kernel are ready
@@ -76,8 +89,9 @@ KERNEL_EVAL = """async (expr) => {
 def lab(tmp_path):
     if not _labextension_installed():
         # Our own product, not an absent tool: a broken build must fail, not skip.
-        pytest.fail("the jupyter-mvc labextension is not installed: `pip install -e '.[test]'` "
-                    "builds it (needs node and npm)")
+        pytest.fail(
+            "the jupyter-mvc labextension is not installed: `pip install -e '.[test]'` builds it (needs node and npm)"
+        )
     root = tmp_path / "work"
     root.mkdir()
     git(root, "init", "-q", "-b", "master")
@@ -140,7 +154,8 @@ def test_sidebar_lists_commits_and_checks_out_into_the_kernel(lab, page):
     rows.filter(has_text="x is one").locator(".jp-mvc-checkout").click()
     page.wait_for_function(
         "() => document.querySelector('#jupyter-mvc-versions .jp-mvc-current .jp-mvc-subject')"
-        "?.textContent === 'x is one'")
+        "?.textContent === 'x is one'"
+    )
     assert page.evaluate(KERNEL_EVAL, "x") == "1"
 
     # Changing x and checking out again asks before discarding the change.
@@ -156,7 +171,8 @@ def test_sidebar_lists_commits_and_checks_out_into_the_kernel(lab, page):
     page.locator(".jp-Dialog .jp-mod-accept").click()
     page.wait_for_function(
         "() => document.querySelector('#jupyter-mvc-versions .jp-mvc-current .jp-mvc-subject')"
-        "?.textContent === 'x is two'")
+        "?.textContent === 'x is two'"
+    )
     assert page.evaluate(KERNEL_EVAL, "x") == "2"
 
     # Compare two versions: tick them, press Compare, see the diff.
@@ -170,8 +186,7 @@ def test_sidebar_lists_commits_and_checks_out_into_the_kernel(lab, page):
 
 
 DEMO = Path(__file__).resolve().parents[2] / "demo.ipynb"
-CURRENT_SUBJECT = ("() => document.querySelector('#jupyter-mvc-versions .jp-mvc-current .jp-mvc-subject')"
-                   "?.textContent")
+CURRENT_SUBJECT = "() => document.querySelector('#jupyter-mvc-versions .jp-mvc-current .jp-mvc-subject')?.textContent"
 
 
 @pytest.mark.skipif(not DEMO.exists(), reason="demo.ipynb is not in the repository yet")
@@ -198,7 +213,9 @@ def test_demo_notebook_in_lab(tmp_path):
               return panel.content.widgets.every(c => c.model.type !== 'code' || c.model.executionCount)
                 && panel.sessionContext.session.kernel.status === 'idle';
             }""")
-            errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr'] .jp-RenderedText, .jp-RenderedText[data-mime-type='application/vnd.jupyter.error']")
+            errors = page.locator(
+                ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr'] .jp-RenderedText, .jp-RenderedText[data-mime-type='application/vnd.jupyter.error']"
+            )
             assert errors.count() == 0, errors.all_inner_texts()
             page.locator(".jp-OutputArea .mvc-timeline").first.wait_for()
             page.evaluate("() => window.jupyterapp.shell.activateById('jupyter-mvc-versions')")
@@ -213,7 +230,9 @@ def test_demo_notebook_in_lab(tmp_path):
             before = page.evaluate(KERNEL_EVAL, "float(W.sum())")
             oldest = rows.last.locator(".jp-mvc-subject").inner_text()
             rows.last.locator(".jp-mvc-checkout").click()
-            page.wait_for_function(f"() => document.querySelector('.jp-Dialog') || ({CURRENT_SUBJECT})() === {json.dumps(oldest)}")
+            page.wait_for_function(
+                f"() => document.querySelector('.jp-Dialog') || ({CURRENT_SUBJECT})() === {json.dumps(oldest)}"
+            )
             if page.locator(".jp-Dialog").count():
                 page.locator(".jp-Dialog .jp-mod-accept").click()  # discard: the test changed nothing we keep
             page.wait_for_function(f"() => ({CURRENT_SUBJECT})() === {json.dumps(oldest)}")

@@ -1,4 +1,5 @@
 """Live objects through encode/decode: bit-identical round trips, safe loading, blame."""
+
 import collections
 import datetime
 import decimal
@@ -31,8 +32,23 @@ def assert_same_array(a, b):
         assert a.tobytes() == b.tobytes()  # bit for bit, NaN payloads included
 
 
-@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int8", "int64", "uint16",
-                                   "complex128", "bool", "datetime64[ns]", "timedelta64[s]", "U7", "S3"])
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        "float16",
+        "float32",
+        "float64",
+        "int8",
+        "int64",
+        "uint16",
+        "complex128",
+        "bool",
+        "datetime64[ns]",
+        "timedelta64[s]",
+        "U7",
+        "S3",
+    ],
+)
 def test_numpy_dtypes_round_trip(dtype):
     rng = np.random.default_rng(0)
     a = (rng.random((17, 5)) * 100).astype(dtype)
@@ -62,11 +78,17 @@ def test_nan_payloads_views_fortran_structured_and_object_arrays():
 
 
 def test_pandas_frames_and_series_round_trip():
-    df = pd.DataFrame({
-        "i": np.arange(5), "f": np.linspace(0, 1, 5), "s": list("abcde"),
-        "t": pd.date_range("2024-01-01", periods=5, tz="UTC"),
-        "c": pd.Categorical(list("xyxyx")), "n": pd.array([1, None, 3, 4, 5], dtype="Int64"),
-    }, index=pd.Index([10, 20, 30, 40, 50], name="row"))
+    df = pd.DataFrame(
+        {
+            "i": np.arange(5),
+            "f": np.linspace(0, 1, 5),
+            "s": list("abcde"),
+            "t": pd.date_range("2024-01-01", periods=5, tz="UTC"),
+            "c": pd.Categorical(list("xyxyx")),
+            "n": pd.array([1, None, 3, 4, 5], dtype="Int64"),
+        },
+        index=pd.Index([10, 20, 30, 40, 50], name="row"),
+    )
     out, _ = round_trip(df)
     pd.testing.assert_frame_equal(out, df)
     s = pd.Series(np.random.default_rng(1).random(1000), index=pd.date_range("2020", periods=1000, freq="h"))
@@ -87,10 +109,13 @@ def test_sklearn_estimators_round_trip_and_predict_the_same():
 
     X, y = load_iris(return_X_y=True)
     import warnings
+
     warnings.simplefilter("ignore")
-    for model in (RandomForestClassifier(n_estimators=20, random_state=0).fit(X, y),
-                  make_pipeline(StandardScaler(), LogisticRegression(max_iter=300)).fit(X, y),
-                  MLPClassifier(hidden_layer_sizes=(8,), max_iter=50, random_state=0).fit(X, y)):
+    for model in (
+        RandomForestClassifier(n_estimators=20, random_state=0).fit(X, y),
+        make_pipeline(StandardScaler(), LogisticRegression(max_iter=300)).fit(X, y),
+        MLPClassifier(hidden_layer_sizes=(8,), max_iter=50, random_state=0).fit(X, y),
+    ):
         out, enc = round_trip(model)
         assert type(out) is type(model)
         assert np.array_equal(out.predict_proba(X), model.predict_proba(X))
@@ -131,8 +156,9 @@ def test_torch_cpu_tensor_is_zero_copy_and_flags_survive():
 
 @pytest.mark.requires_torch
 def test_torch_module_round_trip_restores_class_and_weights():
-    class_model = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.LayerNorm(16),
-                                      torch.nn.Linear(16, 2)).to(torch.bfloat16)
+    class_model = torch.nn.Sequential(
+        torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.LayerNorm(16), torch.nn.Linear(16, 2)
+    ).to(torch.bfloat16)
     out, enc = round_trip(class_model)
     assert type(out) is torch.nn.Sequential and type(out[2]) is torch.nn.LayerNorm
     for (k1, v1), (k2, v2) in zip(class_model.state_dict().items(), out.state_dict().items()):
@@ -158,11 +184,21 @@ class Point:  # a user class, as defined in a notebook
 
 
 def test_plain_python_containers_round_trip():
-    value = {"list": [1, 2.5, "s", None, True], "tuple": (1, (2, 3)), "set": {1, 2}, "fs": frozenset("ab"),
-             "od": collections.OrderedDict(a=1), "dd": collections.defaultdict(list, a=[1]),
-             "counter": collections.Counter("aab"), "deque": collections.deque([1, 2]),
-             "when": datetime.datetime(2024, 5, 1, 12, tzinfo=datetime.timezone.utc),
-             "dec": decimal.Decimal("1.25"), "bytes": b"\x00\xff", "complex": 1 + 2j, "range": range(3)}
+    value = {
+        "list": [1, 2.5, "s", None, True],
+        "tuple": (1, (2, 3)),
+        "set": {1, 2},
+        "fs": frozenset("ab"),
+        "od": collections.OrderedDict(a=1),
+        "dd": collections.defaultdict(list, a=[1]),
+        "counter": collections.Counter("aab"),
+        "deque": collections.deque([1, 2]),
+        "when": datetime.datetime(2024, 5, 1, 12, tzinfo=datetime.timezone.utc),
+        "dec": decimal.Decimal("1.25"),
+        "bytes": b"\x00\xff",
+        "complex": 1 + 2j,
+        "range": range(3),
+    }
     out, _ = round_trip(value)
     assert out == value and type(out["dd"]) is collections.defaultdict
 
@@ -215,14 +251,35 @@ def test_restricted_loader_refuses_code_execution_and_nothing_runs(tmp_path, mon
     assert not marker.exists() and not (tmp_path / "PWNED_EVAL").exists()
 
 
-@pytest.mark.parametrize("module,name", [
-    ("subprocess", "Popen"), ("numpy", "memmap"), ("builtins", "exec"), ("builtins", "__import__"),
-    ("torch.hub", "load"), ("torch.storage", "_load_from_bytes"), ("sklearn.utils", "_joblib"),
-    ("numpy.testing", "assert_equal"), ("pandas.io.pickle", "read_pickle"), ("__main__", "os.system"),
-    ("antigravity", "x"), ("torch", "load"), ("torch.nn.modules.module", "register_module_forward_hook"),
-])
+@pytest.mark.parametrize(
+    "module,name",
+    [
+        ("subprocess", "Popen"),
+        ("numpy", "memmap"),
+        ("builtins", "exec"),
+        ("builtins", "__import__"),
+        ("torch.hub", "load"),
+        ("torch.storage", "_load_from_bytes"),
+        ("sklearn.utils", "_joblib"),
+        ("numpy.testing", "assert_equal"),
+        ("pandas.io.pickle", "read_pickle"),
+        ("__main__", "os.system"),
+        ("antigravity", "x"),
+        ("torch", "load"),
+        ("torch.nn.modules.module", "register_module_forward_hook"),
+    ],
+)
 def test_dangerous_globals_are_refused_before_import(module, name):
-    proto = b"\x80\x04" + b"\x8c" + bytes([len(module)]) + module.encode() + b"\x8c" + bytes([len(name)]) + name.encode() + b"\x93."
+    proto = (
+        b"\x80\x04"
+        + b"\x8c"
+        + bytes([len(module)])
+        + module.encode()
+        + b"\x8c"
+        + bytes([len(name)])
+        + name.encode()
+        + b"\x93."
+    )
     before = set(sys.modules)
     with pytest.raises(UntrustedDataError):
         decode(proto, [])

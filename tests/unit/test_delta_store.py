@@ -1,4 +1,5 @@
 """Delta objects in the object store on its own (no Git): a chunk kept as zstd(new ^ base)."""
+
 import os
 
 import numpy as np

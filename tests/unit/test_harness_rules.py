@@ -1,5 +1,6 @@
 """Rules of the test harness itself: test modules take fixtures from conftest.py files and
 helpers from tests/support/, never from conftest.py or another test module by import."""
+
 from __future__ import annotations
 
 import ast

@@ -1,5 +1,6 @@
 """Rules of the project that tools enforce: one version source, the public API's surface,
 and the import-linter layers contract (shown failing on a real upward import)."""
+
 from __future__ import annotations
 
 import json
@@ -38,14 +39,19 @@ def test_layers_contract_fails_when_a_lower_layer_imports_a_face(tmp_path):
     if lint_imports is None:
         pytest.skip("import-linter is not installed (pip install -e '.[lint]')")
     copy = tmp_path / "src"
-    shutil.copytree(ROOT / "jupyter_mvc", copy / "jupyter_mvc",
-                    ignore=shutil.ignore_patterns("labextension", "__pycache__"))
+    shutil.copytree(
+        ROOT / "jupyter_mvc", copy / "jupyter_mvc", ignore=shutil.ignore_patterns("labextension", "__pycache__")
+    )
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
 
     def run() -> subprocess.CompletedProcess:
-        return subprocess.run([lint_imports, "--config", str(tmp_path / "pyproject.toml"), "--no-cache"],
-                              cwd=tmp_path, env={"PYTHONPATH": str(copy), "PATH": "/usr/bin:/bin"},
-                              capture_output=True, text=True)
+        return subprocess.run(
+            [lint_imports, "--config", str(tmp_path / "pyproject.toml"), "--no-cache"],
+            cwd=tmp_path,
+            env={"PYTHONPATH": str(copy), "PATH": "/usr/bin:/bin"},
+            capture_output=True,
+            text=True,
+        )
 
     kept = run()
     assert kept.returncode == 0, kept.stdout + kept.stderr

@@ -1,4 +1,5 @@
 """The content-addressed object store on its own (no Git)."""
+
 import os
 
 import pytest

@@ -1,4 +1,5 @@
 """Timeline layout and compare-table choices from fixed data: no git, no widgets."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,8 +12,14 @@ from jupyter_mvc.widgets.timeline_data import page_of, rows_html, timeline_state
 
 
 def v(sha: str, *parents: str, t: int = 1000, **kw) -> VersionInfo:
-    return VersionInfo(id=sha * 40 if len(sha) == 1 else sha, parents=tuple(p * 40 if len(p) == 1 else p for p in parents),
-                       message=kw.pop("message", f"version {sha}"), author="A", time=t, **kw)
+    return VersionInfo(
+        id=sha * 40 if len(sha) == 1 else sha,
+        parents=tuple(p * 40 if len(p) == 1 else p for p in parents),
+        message=kw.pop("message", f"version {sha}"),
+        author="A",
+        time=t,
+        **kw,
+    )
 
 
 def lanes_by_id(rows):
@@ -79,8 +86,7 @@ def test_a_parent_beyond_the_loaded_history_runs_off_the_bottom():
 def test_thousands_of_versions_send_one_page_only():
     n = 5000
     ids = [f"{i:040x}" for i in range(n)]
-    infos = [v(ids[i], *( (ids[i - 1],) if i else ()), t=i, metrics={"loss": 1.0 / (i + 1)})
-             for i in reversed(range(n))]
+    infos = [v(ids[i], *((ids[i - 1],) if i else ()), t=i, metrics={"loss": 1.0 / (i + 1)}) for i in reversed(range(n))]
     state = timeline_state(infos, page=3, page_size=40, now=n)
     assert state["total"] == n and state["pages"] == 125 and state["page"] == 3
     assert len(state["rows"]) == 40
@@ -92,8 +98,10 @@ def test_thousands_of_versions_send_one_page_only():
 
 
 def test_page_rows_carry_marks_metrics_and_age():
-    infos = [v("b", "a", t=1000, branches=("main",), tags=("v1",), is_head=True, metrics={"loss": 0.123456789}),
-             v("a", t=400)]
+    infos = [
+        v("b", "a", t=1000, branches=("main",), tags=("v1",), is_head=True, metrics={"loss": 0.123456789}),
+        v("a", t=400),
+    ]
     state = timeline_state(infos, now=1000 + 7200, current_branch="main")
     top = state["rows"][0]
     assert top["head"] and top["current"] and top["branches"] == ["main"] and top["tags"] == ["v1"]
@@ -107,27 +115,48 @@ def test_empty_history_is_an_empty_page():
     assert state["rows"] == [] and state["total"] == 0 and state["pages"] == 1
 
 
-@pytest.mark.parametrize("seconds,text", [(0, "just now"), (9, "just now"), (59, "59 s ago"), (61, "1 min ago"), (90000, "1 d ago")])
+@pytest.mark.parametrize(
+    "seconds,text", [(0, "just now"), (9, "just now"), (59, "59 s ago"), (61, "1 min ago"), (90000, "1 d ago")]
+)
 def test_age(seconds, text):
     assert age(seconds) == text
 
 
-@pytest.mark.parametrize("name,lower", [("loss", True), ("val_loss", True), ("model.loss_curve", True), ("mse", True),
-                                        ("test_acc", False), ("f1", False), ("error_rate", True), ("r2", False)])
+@pytest.mark.parametrize(
+    "name,lower",
+    [
+        ("loss", True),
+        ("val_loss", True),
+        ("model.loss_curve", True),
+        ("mse", True),
+        ("test_acc", False),
+        ("f1", False),
+        ("error_rate", True),
+        ("r2", False),
+    ],
+)
 def test_which_way_is_better(name, lower):
     assert lower_is_better(name) is lower
 
 
 def version(sha: str, params: dict, scalars: dict, series: dict) -> Version:
     info = v(sha, message=f"run {sha}")
-    return Version(info=info, manifest=Manifest({}), metrics={"scalars": scalars, "series": series},
-                   params=params, env={}, files=())
+    return Version(
+        info=info,
+        manifest=Manifest({}),
+        metrics={"scalars": scalars, "series": series},
+        params=params,
+        env={},
+        files=(),
+    )
 
 
 def test_compare_table_marks_the_best_value_of_each_metric_column():
-    runs = [version("a", {"lr": 0.1}, {"acc": 0.90}, {"loss": [[0, 2.0], [1, 0.5]]}),
-            version("b", {"lr": 1.0}, {"acc": 0.95}, {"loss": [[0, 2.0], [1, 0.7]]}),
-            version("c", {"lr": 0.5}, {"acc": 0.95}, {"loss": [[0, 2.0], [1, None]]})]
+    runs = [
+        version("a", {"lr": 0.1}, {"acc": 0.90}, {"loss": [[0, 2.0], [1, 0.5]]}),
+        version("b", {"lr": 1.0}, {"acc": 0.95}, {"loss": [[0, 2.0], [1, 0.7]]}),
+        version("c", {"lr": 0.5}, {"acc": 0.95}, {"loss": [[0, 2.0], [1, None]]}),
+    ]
     table = curves_data.compare_table(runs, ["HEAD~2", "HEAD~1", "HEAD"])
     assert [c["name"] for c in table["columns"]] == ["lr", "acc", "loss (last)"]
     assert table["best"] == {"acc": [1, 2], "loss (last)": [0]}  # ties share the star
@@ -137,7 +166,10 @@ def test_compare_table_marks_the_best_value_of_each_metric_column():
 
 
 def test_curves_pick_loss_first_and_skip_versions_without_the_series():
-    runs = [version("a", {}, {}, {"mse": [[0, 1.0]], "loss": [[0, 3.0], [1, 2.0]]}), version("b", {}, {}, {"mse": [[0, 0.5]]})]
+    runs = [
+        version("a", {}, {}, {"mse": [[0, 1.0]], "loss": [[0, 3.0], [1, 2.0]]}),
+        version("b", {}, {}, {"mse": [[0, 0.5]]}),
+    ]
     assert curves_data.pick_metric(runs, None) == "loss"
     assert curves_data.series_names(runs) == ["mse", "loss"]  # shared by most first
     lines = curves_data.curves(runs, ["a", "b"], "loss")
