@@ -1,222 +1,297 @@
-"""A restricted unpickler: loading a version must not run its author's code.
+"""A restricted, budgeted unpickler: loading a version must not run its author's code,
+exhaust memory or time, or corrupt memory.
 
 Pickle calls whatever global a stream names, so a version pushed by someone else could
-name `os.system`. This unpickler resolves only exact, known-safe names, plus a few
-families checked by *type* after import (scikit-learn estimators, torch.nn layers,
-pandas index/array/dtype classes) - never by module prefix alone, since `numpy.memmap`,
-`torch.hub.load` or `subprocess.Popen` sit under "harmless" prefixes too. Modules are
-imported only for names that pass these checks, so a crafted stream cannot trigger an
-arbitrary import either.
+name `os.system`. Loading goes in three steps:
+
+1. `pickle_budget.scan` reads the stream without running it (`pickletools.genops`) and
+   refuses it when over budget (opcodes, nesting depth, memo, lengths past the end...),
+   lists every global it names and plans a rewrite that routes every call, BUILD and
+   non-list/dict mutation through hooks of this loader.
+2. Every name is checked before anything runs: exact known-safe names (`SAFE_GLOBALS`),
+   the caller's `allow`, or a family rule (families.py) that checks the module path
+   before importing it and the class's real module and type after. A crafted stream
+   therefore cannot trigger an arbitrary import either.
+3. The stock (C) unpickler runs the rewritten stream. Its `find_class` hands out the
+   checked objects by position and the hooks; the hooks run the checks of shims.py
+   around each constructor (allocation budgets, states that would corrupt memory), refuse
+   calls of anything but a named, callable global, NEWOBJ on extension types that need
+   their `__init__`, and BUILD on classes, functions or modules.
+
+Whatever the data raises while loading surfaces as an `MvcError` naming the variable.
 """
 
 from __future__ import annotations
 
-import importlib
 import io
 import pickle
-import re
 import sys
+import types
+from collections import deque
 from collections.abc import Iterable
+from typing import Any
 
-from ..errors import UntrustedDataError
+from ..errors import LoadBudgetError, MvcError, UnsafePickleError, UntrustedDataError
+from .allowlist import GETATTR, SAFE_GLOBALS
+from .families import family_global
+from .pickle_budget import DEFAULT_LIMITS, HOOK_MODULE, BudgetExceeded, Limits, Malformed, scan
+from .shims import BASE_CHECKS, Context, OverBudget, Refused
+from .shims_libs import CALL_CHECKS, NEWOBJ_THEN_BUILD, RESULT_CHECKS, build_checks
 
-SAFE_GLOBALS = frozenset(
-    {
-        # builtins and the standard library's plain data types
-        "builtins.complex",
-        "builtins.set",
-        "builtins.frozenset",
-        "builtins.bytearray",
-        "builtins.range",
-        "builtins.slice",
-        "builtins.list",
-        "builtins.dict",
-        "builtins.tuple",
-        "builtins.bytes",
-        "builtins.str",
-        "builtins.int",
-        "builtins.float",
-        "builtins.bool",
-        "builtins.object",
-        "copyreg._reconstructor",
-        "collections.OrderedDict",
-        "collections.defaultdict",
-        "collections.Counter",
-        "collections.deque",
-        "datetime.datetime",
-        "datetime.date",
-        "datetime.time",
-        "datetime.timedelta",
-        "datetime.timezone",
-        "decimal.Decimal",
-        "fractions.Fraction",
-        "uuid.UUID",
-        "pathlib.PosixPath",
-        "pathlib.WindowsPath",
-        "pathlib.PurePosixPath",
-        "pathlib.PureWindowsPath",
-        "zoneinfo.ZoneInfo",
-        # numpy
-        "numpy.ndarray",
-        "numpy.dtype",
-        "numpy._core.numeric._frombuffer",
-        "numpy._core.multiarray._reconstruct",
-        "numpy._core.multiarray.scalar",
-        "numpy.core.numeric._frombuffer",
-        "numpy.core.multiarray._reconstruct",
-        "numpy.core.multiarray.scalar",
-        "numpy.ma.core._mareconstruct",
-        "numpy.ma.MaskedArray",
-        "numpy.ma.core.MaskedArray",
-        "numpy.random._pickle.__randomstate_ctor",
-        "numpy.random._pickle.__generator_ctor",
-        "numpy.random._pickle.__bit_generator_ctor",
-        "numpy.random.bit_generator.__pyx_unpickle_SeedSequence",
-        "numpy.random._mt19937.MT19937",
-        "numpy.random._pcg64.PCG64",
-        "numpy.random._pcg64.PCG64DXSM",
-        "numpy.random._philox.Philox",
-        "numpy.random._sfc64.SFC64",
-        "numpy.random.mtrand.RandomState",
-        "numpy.random._generator.Generator",
-        # pandas: constructors and unpickle helpers (classes are checked by type below)
-        "pandas.DataFrame",
-        "pandas.Series",
-        "pandas.core.frame.DataFrame",
-        "pandas.core.series.Series",
-        "pandas.core.internals.managers.BlockManager",
-        "pandas.core.internals.managers.SingleBlockManager",
-        "pandas._libs.internals._unpickle_block",
-        "pandas.core.indexes.base._new_Index",
-        "pandas.core.indexes.datetimes._new_DatetimeIndex",
-        "pandas.core.indexes.period._new_PeriodIndex",
-        "pandas._libs.arrays.__pyx_unpickle_NDArrayBacked",
-        "pandas._libs.interval.__pyx_unpickle_IntervalMixin",
-        "pandas._libs.interval.Interval",
-        "pandas._libs.tslibs.timestamps._unpickle_timestamp",
-        "pandas._libs.tslibs.timedeltas._timedelta_unpickle",
-        "pandas._libs.tslibs.period.Period",
-        "pandas._libs.tslibs.nattype.__nat_unpickle",
-        "pandas._libs.sparse.BlockIndex",
-        "pandas._libs.sparse.IntIndex",
-        # our own tensor rebuild (see tensors.py); torch's in-band loaders are NOT here
-        "jupyter_mvc.codecs.tensors.rebuild_tensor",
-        "torch.device",
-        "torch.Size",
-    }
-)
-
-_DOTTED = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
-_IDENT = re.compile(r"\A[A-Za-z_][A-Za-z0-9_]*\Z")
+# NEWOBJ calls cls.__new__ without __init__: fine for Python classes and plain builtins,
+# not for extension types that set themselves up in __init__ (a bare pandas BlockManager).
+_NEWOBJ_BASES = (object, tuple, list, dict, set, frozenset, int, float, complex, str, bytes, bytearray)
 
 
-def _import_attr(module: str, name: str):
-    return getattr(importlib.import_module(module), name)
+def _newobj_ok(cls: type) -> bool:
+    for klass in cls.__mro__:
+        if "__new__" in vars(klass):
+            new = vars(klass)["__new__"]
+            if klass in _NEWOBJ_BASES:
+                return True
+            return isinstance(new, staticmethod) and isinstance(new.__func__, types.FunctionType)
+    return True
 
 
-def _package_class(module: str, name: str, package: str):
-    """The class `module.name` if it is defined inside `package`, else None.
-
-    Only imports modules of an installed package we already trust to import.
-    """
-    if not (module == package or module.startswith(package + ".")) or not _DOTTED.match(module):
-        return None
-    if not _IDENT.match(name) or package not in sys.modules and not _installed(package):
-        return None
-    try:
-        obj = _import_attr(module, name)
-    except (ImportError, AttributeError):
-        return None
-    return obj if isinstance(obj, type) else None
-
-
-def _installed(package: str) -> bool:
-    try:
-        importlib.import_module(package)
-        return True
-    except ImportError:
-        return False
-
-
-def _sklearn_global(module: str, name: str):
-    if module.startswith(("sklearn.externals", "sklearn.utils")) and name != "Bunch":
-        return None
-    if name.startswith("__pyx_unpickle_"):
-        # Cython's unpickle helper for class `<rest>`: allowed when that class is.
-        cls = _package_class(module, name[len("__pyx_unpickle_") :], "sklearn")
-        return _import_attr(module, name) if cls is not None else None
-    cls = _package_class(module, name, "sklearn")
-    if cls is not None and cls.__module__.startswith("sklearn."):
-        return cls  # estimators and their parts (trees, losses, links) only hold data
-    return None
-
-
-def _torch_global(module: str, name: str):
-    torch = sys.modules.get("torch")
-    if module == "torch" and _IDENT.match(name):
-        if torch is None:
-            try:
-                torch = importlib.import_module("torch")
-            except ImportError:  # no torch here: the name cannot be a torch dtype, so it is refused
-                return None
-        obj = getattr(torch, name, None)
-        return obj if isinstance(obj, torch.dtype) else None
-    cls = _package_class(module, name, "torch.nn")
-    if cls is not None:
-        torch = sys.modules["torch"]
-        if issubclass(cls, torch.nn.Module):
-            return cls
-    return None
-
-
-def _pandas_global(module: str, name: str):
-    cls = _package_class(module, name, "pandas")
-    if cls is None:
-        return None
-    import pandas as pd
-    from pandas.api.extensions import ExtensionArray, ExtensionDtype
-    from pandas.tseries.offsets import BaseOffset
-
-    if issubclass(cls, (pd.Index, ExtensionArray, ExtensionDtype, BaseOffset)):
-        return cls
-    return None
-
-
-def _main_class(module: str, name: str):
-    """Classes the user defined in this very notebook: that code is already theirs."""
-    if module != "__main__" or not _IDENT.match(name):
-        return None
-    obj = getattr(sys.modules.get("__main__"), name, None)
-    if isinstance(obj, type) and obj.__module__ == "__main__":
-        return obj
-    return None
+def _resolve(module: str, name: str, allow: frozenset[str]) -> tuple[Any, bool] | None:
+    """The object `module.name` names and whether the stream may call it, or None."""
+    full = f"{module}.{name}"
+    if full in SAFE_GLOBALS or full in allow:
+        try:
+            return pickle.Unpickler(io.BytesIO(b""), fix_imports=False).find_class(module, name), True
+        except (ImportError, AttributeError):
+            return None
+    return family_global(module, name)
 
 
 class SafeUnpickler(pickle.Unpickler):
-    def __init__(self, file, *, buffers, allow: Iterable[str] = (), variable="", version=""):
-        super().__init__(file, buffers=buffers)
+    def __init__(self, file, *, buffers, allow: Iterable[str] = (), variable="", version="", plan=None, budget=0):
+        super().__init__(file, buffers=buffers, fix_imports=False)
         self.allow = frozenset(allow)
         self.variable, self.version = variable, version
+        self.plan = plan
+        self.ctx = Context(budget)
+        self._objects: list[Any] = []  # by position in plan.names
+        self._globals: set[int] = set()  # ids of every global handed out
+        self._callable: set[int] = set()
+        self._calls: dict[int, Any] = {}
+        self._results: dict[int, Any] = {}
+        self._next = 0
+        self._keep: list[Any] = []  # objects whose ids are in _callable must stay alive
+        self._bare: set[int] = set()  # ids of classes NEWOBJ may make bare (NEWOBJ_THEN_BUILD)
+        self._pending: dict[int, Any] = {}  # bare objects awaiting their BUILD
+        self._hooks = {
+            "call": self._call,
+            "newobj": self._newobj,
+            "newobj_ex": self._newobj_ex,
+            "build": self._build,
+            "append": self._append,
+            "extend": self._extend,
+            "setitem": self._setitem,
+            "setitems": self._setitems,
+            "additems": self._additems,
+        }
+
+    def check_names(self) -> None:
+        """Resolve every global of the plan; nothing has run yet, so a refusal costs nothing."""
+        for (module, name), is_hook in zip(self.plan.names, self.plan.hooks):
+            if is_hook:
+                self._objects.append(self._hooks[name])
+                continue
+            full = f"{module}.{name}"
+            found = _resolve(module, name, self.allow) if module != HOOK_MODULE else None
+            if found is None:
+                raise UntrustedDataError(full, self.variable, self.version)
+            obj, may_call = found
+            self._objects.append(obj)
+            self._globals.add(id(obj))
+            if may_call:
+                self._callable.add(id(obj))
+            if full in CALL_CHECKS:
+                self._calls[id(obj)] = CALL_CHECKS[full]
+            if full in RESULT_CHECKS:
+                self._results[id(obj)] = RESULT_CHECKS[full]
+            if full in NEWOBJ_THEN_BUILD:
+                self._bare.add(id(obj))
+            if full == "builtins.getattr":
+                self._calls[id(obj)] = self._getattr_args
 
     def find_class(self, module: str, name: str):
-        full = f"{module}.{name}"
-        if full in SAFE_GLOBALS or full in self.allow:
-            return super().find_class(module, name)
-        for family in (_main_class, _sklearn_global, _torch_global, _pandas_global):
-            if module.split(".")[0] in _FAMILY_ROOTS[family]:
-                obj = family(module, name)
-                if obj is not None:
-                    return obj
-        raise UntrustedDataError(full, self.variable, self.version)
+        i, self._next = self._next, self._next + 1
+        if i >= len(self.plan.names) or self.plan.names[i] != (module, name):
+            raise Refused(f"global {module}.{name} out of the planned order")
+        return self._objects[i]
+
+    # ---- hooks: the rewritten stream calls these instead of the C unpickler's own code ----
+
+    def _getattr_args(self, ctx: Context, args: tuple) -> None:
+        owner = args[0] if args else None
+        if not (len(args) == 2 and isinstance(owner, type) and id(owner) in self._globals):
+            raise UntrustedDataError("builtins.getattr", self.variable, self.version)
+        if (owner.__module__, owner.__qualname__, args[1]) not in GETATTR:
+            raise UntrustedDataError(
+                f"builtins.getattr({owner.__qualname__}, {str(args[1])[:40]!r})", self.variable, self.version
+            )
+
+    def _call(self, func, args):
+        if id(func) not in self._callable:
+            raise Refused(f"the stream calls {_what(func)}, which it may only reference")
+        if not isinstance(args, tuple):
+            raise Refused("REDUCE arguments are not a tuple")
+        self._not_pending(args)
+        check = self._calls.get(id(func))
+        if check is not None:
+            check(self.ctx, args)
+        result = func(*args)
+        if check == self._getattr_args:  # the approved classmethod may now be called
+            self._keep.append(result)
+            self._callable.add(id(result))
+        check = self._results.get(id(func))
+        if check is not None and check(self.ctx, result):
+            self._pending[id(result)] = result
+        return result
+
+    def _not_pending(self, values, depth: int = 0) -> None:
+        """Refuse arguments that hold (two levels deep) an object still awaiting its state."""
+        if not self._pending:
+            return
+        for value in values.values() if isinstance(values, dict) else values:
+            if id(value) in self._pending:
+                raise Refused(f"a {type(value).__name__} is used before its state was set")
+            if depth < 2 and isinstance(value, (tuple, list, dict)):
+                self._not_pending(value, depth + 1)
+
+    def _newobj(self, cls, args, kwargs=None):
+        if not isinstance(cls, type) or id(cls) not in self._callable:
+            raise Refused(f"NEWOBJ on {_what(cls)}")
+        if not isinstance(args, tuple) or kwargs is not None and not isinstance(kwargs, dict):
+            raise Refused("NEWOBJ arguments are not a tuple (and a dict)")
+        self._not_pending(args)
+        if id(cls) in self._bare and not args and not kwargs:
+            obj = cls.__new__(cls)  # type: ignore[call-overload]
+            self._pending[id(obj)] = obj
+            return obj
+        if not _newobj_ok(cls):
+            raise Refused(f"NEWOBJ on {cls.__module__}.{cls.__qualname__}, which must be built by its constructor")
+        for klass in cls.__mro__:
+            check = BASE_CHECKS.get(klass)
+            if check is not None:
+                check(self.ctx, args + tuple((kwargs or {}).values()))
+                break
+        return cls.__new__(cls, *args, **(kwargs or {}))
+
+    def _newobj_ex(self, cls, args, kwargs):
+        return self._newobj(cls, args, kwargs)
+
+    def _target(self, obj, allowed: tuple[type, ...] | None, what: str):
+        if id(obj) in self._globals or isinstance(obj, _NOT_TARGETS):
+            raise Refused(f"{what} on {_what(obj)} itself, which would change it for the whole process")
+        if allowed is not None and not isinstance(obj, allowed):
+            raise Refused(f"{what} on a {type(obj).__name__}")
+
+    def _build(self, obj, state):
+        self._target(obj, None, "BUILD")
+        self._not_pending((state,))
+        after = build_checks(self.ctx, obj, state)
+        setstate = getattr(obj, "__setstate__", None)
+        if setstate is not None:
+            setstate(state)
+        else:
+            slots = None
+            if isinstance(state, tuple) and len(state) == 2:
+                state, slots = state
+            if state:
+                inst_dict = obj.__dict__
+                for key, value in state.items():
+                    inst_dict[sys.intern(key) if type(key) is str else key] = value
+            if slots:
+                for key, value in slots.items():
+                    if isinstance(key, str) and key.startswith("__") and key.endswith("__"):
+                        raise Refused(f"BUILD sets {key}")
+                    setattr(obj, key, value)
+        if after is not None:
+            after()
+        self._pending.pop(id(obj), None)
+        return obj
+
+    def _append(self, obj, item):
+        self._target(obj, (list, deque), "APPEND")
+        obj.append(item)
+        return obj
+
+    def _extend(self, obj, items):
+        self._target(obj, (list, deque), "APPENDS")
+        obj.extend(items)
+        return obj
+
+    def _setitem(self, obj, key, value):
+        self._target(obj, (dict,), "SETITEM")
+        obj[key] = value
+        return obj
+
+    def _setitems(self, obj, flat):
+        self._target(obj, (dict,), "SETITEMS")
+        for i in range(0, len(flat), 2):
+            obj[flat[i]] = flat[i + 1]
+        return obj
+
+    def _additems(self, obj, items):
+        self._target(obj, (set,), "ADDITEMS")
+        for item in items:
+            obj.add(item)
+        return obj
 
 
-_FAMILY_ROOTS = {
-    _main_class: {"__main__"},
-    _sklearn_global: {"sklearn"},
-    _torch_global: {"torch"},
-    _pandas_global: {"pandas"},
-}
+_NOT_TARGETS = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType)
 
 
-def safe_loads(data, *, buffers, allow: Iterable[str] = (), variable="", version=""):
-    return SafeUnpickler(io.BytesIO(data), buffers=buffers, allow=allow, variable=variable, version=version).load()
+def _what(obj) -> str:
+    if isinstance(obj, (type, types.FunctionType, types.BuiltinFunctionType)):
+        return f"{getattr(obj, '__module__', '?')}.{getattr(obj, '__qualname__', '?')}"
+    return f"a {type(obj).__name__}"
+
+
+def _size(buffer) -> int:
+    try:
+        return memoryview(buffer).nbytes
+    except TypeError:
+        return 0
+
+
+def safe_loads(data, *, buffers, allow: Iterable[str] = (), variable="", version="", limits: Limits = DEFAULT_LIMITS):
+    """Load `data` with the out-of-band `buffers`, refusing what is unsafe (see the module doc)."""
+    buffers = list(buffers or ())
+    data = bytes(data)
+    try:
+        plan = scan(data, len(buffers), limits)
+    except BudgetExceeded as exc:
+        raise LoadBudgetError(variable, version, exc.limit, exc.value, exc.maximum) from None
+    except Malformed as exc:
+        raise UnsafePickleError(variable, version, str(exc)) from None
+    budget = len(data) + sum(_size(b) for b in buffers)
+    unpickler = SafeUnpickler(
+        io.BytesIO(plan.stream),
+        buffers=buffers,
+        allow=allow,
+        variable=variable,
+        version=version,
+        plan=plan,
+        budget=budget,
+    )
+    try:
+        unpickler.check_names()
+        result = unpickler.load()
+        if unpickler._pending:
+            bare = next(iter(unpickler._pending.values()))
+            raise Refused(f"a {type(bare).__name__} never received its state")
+        return result
+    except MvcError:
+        raise
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except OverBudget as exc:
+        raise LoadBudgetError(variable, version, exc.limit, exc.value, exc.maximum) from None
+    except Refused as exc:
+        raise UnsafePickleError(variable, version, str(exc)) from None
+    except BaseException as exc:  # anything the data raised, pytest's Skipped included
+        raise UnsafePickleError(variable, version, f"loading it raised {type(exc).__name__}: {str(exc)[:200]}") from exc
