@@ -226,3 +226,86 @@ class SecretsFoundError(MvcError, ValueError):
 def _short(value: object, limit: int = 60) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class InvalidDataError(MvcError, ValueError):
+    """A data-only (`data1`) variable whose stored description breaks a rule: checked in
+    full before anything is allocated, so a damaged or crafted version cannot make the
+    loader run code, allocate without bound or read outside its buffers."""
+
+    def __init__(
+        self,
+        variable: str,
+        version: str,
+        why: str,
+        fix: str = "The version is damaged or crafted; load another version or ask its author to recommit.",
+    ):
+        self.variable, self.version, self.why = variable, version, why
+        super().__init__(f"cannot load variable {variable!r} of version {version}: {why}. {fix}")
+
+
+class VariableLoadError(MvcError, ValueError):
+    """Reading or decoding one variable of a version failed (a damaged or crafted stream,
+    a bad manifest entry, or any exception the data raised while loading). Only that
+    variable fails; the others of the version still load."""
+
+    def __init__(self, variable: str, version: str, why: str):
+        self.variable, self.version, self.why = variable, version, why
+        super().__init__(
+            f"variable {variable!r} of version {version} did not load: {why}. The other variables still "
+            "load; run `mvc fsck`, and restore or recommit this one from a version you trust."
+        )
+
+
+class DamagedHeadError(MvcError, RuntimeError):
+    """`refs/mvc/HEAD` names something other than a branch of versions or a version id, so
+    a commit could move a ref that is not ours (e.g. the user's `refs/heads/master`)."""
+
+    def __init__(self, target: str):
+        self.target = target
+        super().__init__(
+            f"refs/mvc/HEAD points at {target!r}, which is not a branch of versions (refs/mvc/heads/*): "
+            "it is damaged or crafted, and nothing was committed or moved. Reset it with "
+            "`git symbolic-ref refs/mvc/HEAD refs/mvc/heads/main` (or another branch from `mvc branch`)."
+        )
+
+
+class FileTooLargeError(MvcError, ValueError):
+    """A file of a version is larger than any real one of its kind: refused unread."""
+
+    def __init__(self, name: str, version: str, size: int, limit: int):
+        self.name, self.version, self.size, self.limit = name, version, size, limit
+        super().__init__(
+            f"file {name!r} of version {version} is {size} bytes, over the {limit}-byte limit for it: the "
+            "version is damaged or crafted and it was not read. Load another version; `mvc fsck` lists them."
+        )
+
+
+_TRUST_FIX = (
+    "The version is damaged or crafted. If you trust its author, load it with trust=True "
+    "(`--trust`), which skips the safe loader; otherwise load another version."
+)
+
+
+class LoadBudgetError(MvcError, ValueError):
+    """A pickled variable would cost more to load than anything our pickler writes: too
+    many opcodes, objects nested too deep, a memo index past its entries, or a
+    constructor asked to allocate more than the version stores. Refused before it runs."""
+
+    def __init__(self, variable: str, version: str, limit: str, value: object, maximum: object):
+        self.variable, self.version, self.limit, self.value, self.maximum = variable, version, limit, value, maximum
+        super().__init__(
+            f"refused to load variable {variable!r} of version {version}: {limit} is {value}, over the "
+            f"limit of {maximum}. {_TRUST_FIX}"
+        )
+
+
+class UnsafePickleError(MvcError, ValueError):
+    """A pickled variable that the safe loader refuses for what it does rather than what it
+    names: an opcode our pickler never writes, a state that would corrupt memory (e.g. a
+    dtype field past the item, Categorical codes past the categories), attributes set on
+    a class, or any exception its data raised while loading."""
+
+    def __init__(self, variable: str, version: str, why: str):
+        self.variable, self.version, self.why = variable, version, why
+        super().__init__(f"refused to load variable {variable!r} of version {version}: {why}. {_TRUST_FIX}")

@@ -1,9 +1,14 @@
-"""Live objects <-> (skeleton bytes, out-of-band buffers).
+"""Live objects <-> (skeleton bytes, out-of-band buffers), by one of two codecs.
 
-One mechanism for numpy, pandas, scikit-learn, PyTorch and user classes: pickle protocol 5
-with `buffer_callback`, so large contiguous buffers leave the stream zero-copy and go to
-the chunk store, while the small remaining "skeleton" is stored as an object of its own.
-Loading goes through the restricted unpickler unless the caller trusts the data.
+`data1` (codecs/data.py) first: containers, scalars, numpy arrays, torch tensors and, via
+their extension modules, DataFrames and estimators, as a strictly validated JSON skeleton
+plus raw buffers; loading it runs no pickle. Whatever it cannot represent goes through
+`pickle5`: pickle protocol 5 with `buffer_callback`, for numpy, pandas, scikit-learn,
+PyTorch and user classes alike. Either way large contiguous buffers leave the skeleton
+zero-copy and go to the chunk store, while the small skeleton is stored as an object of
+its own. A pickle skeleton loads through the restricted unpickler unless the caller trusts
+the data. The manifest records each variable's codec; a codec this version does not know
+(written by a newer jupyter_mvc) is refused with a hint to upgrade.
 """
 
 from __future__ import annotations
@@ -15,13 +20,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import SerializationError
+from ..errors import InvalidDataError, SerializationError
+from . import data
 from .blame import find_unpicklable, null_sink
 from .safeload import safe_loads
 from .summary import summarize, type_name
 from .tensors import reduce_tensor
 
-CODEC = "pickle5"
+PICKLE = "pickle5"
+DATA = "data1"
+CODEC = PICKLE  # the codec of repositories written before data1 (0.1.0): every variable
+CODECS = (DATA, PICKLE)
 
 
 @dataclass
@@ -30,6 +39,7 @@ class Encoded:
     skeleton: bytes
     buffers: list[memoryview]
     summary: dict
+    codec: str = PICKLE
 
     @property
     def size(self) -> int:
@@ -53,9 +63,18 @@ def _dumps(obj: Any, buffer_callback) -> bytes:
     return f.getvalue()
 
 
-def encode(name: str, obj: Any) -> Encoded:
-    """Serialise `obj` without copying its large buffers; SerializationError names the
-    attribute path that cannot be pickled."""
+def encode(name: str, obj: Any, *, codec: str | None = None) -> Encoded:
+    """Serialise `obj` without copying its large buffers: data-only if it can be, else
+    pickled. `codec` forces one (PICKLE: what a 0.1.0 repository would have stored).
+    SerializationError names the attribute path that cannot be pickled."""
+    if codec not in (None, DATA, PICKLE):
+        raise ValueError(f"unknown codec {codec!r}; use one of {CODECS}")
+    if codec != PICKLE:
+        packed = data.encode(obj)
+        if packed is not None:
+            return Encoded(type_name(obj), packed[0], packed[1], summarize(obj), DATA)
+        if codec == DATA:
+            raise SerializationError(name, name, TypeError("it has no data-only (data1) form"))
     raw: list[pickle.PickleBuffer] = []
     try:
         skeleton = _dumps(obj, raw.append)
@@ -65,22 +84,34 @@ def encode(name: str, obj: Any) -> Encoded:
         )
         raise SerializationError(name, path, cause) from exc
     buffers = [b.raw() for b in raw]
-    return Encoded(type_name(obj), skeleton, buffers, summarize(obj))
+    return Encoded(type_name(obj), skeleton, buffers, summarize(obj), PICKLE)
 
 
 def decode(
     skeleton,
     buffers: Sequence,
     *,
+    codec: str = PICKLE,
     trust: bool = False,
     allow: Iterable[str] = (),
     variable: str = "",
     version: str = "",
 ) -> Any:
-    """Rebuild an object; untrusted data may only name allow-listed globals."""
+    """Rebuild an object stored by `codec` (the manifest's). A data1 skeleton is validated
+    in full and runs no pickle; untrusted pickle data may only name allow-listed globals."""
+    if codec == DATA:
+        return data.decode(skeleton, buffers, allow=allow, variable=variable, version=version)
+    if codec != PICKLE:
+        raise InvalidDataError(
+            variable,
+            version,
+            f"it is stored with codec {str(codec)[:40]!r}, which this jupyter_mvc (codecs {', '.join(CODECS)}) "
+            "does not know: a newer jupyter_mvc wrote it",
+            "Upgrade jupyter_mvc (pip install -U jupyter_mvc) and load it again.",
+        )
     if trust:
         return pickle.loads(skeleton, buffers=buffers)
     return safe_loads(skeleton, buffers=buffers, allow=allow, variable=variable, version=version)
 
 
-__all__ = ["CODEC", "Encoded", "encode", "decode", "summarize", "type_name"]
+__all__ = ["CODEC", "CODECS", "DATA", "PICKLE", "Encoded", "encode", "decode", "summarize", "type_name"]

@@ -100,7 +100,7 @@ def test_crafted_pickle_in_a_version_does_not_run(version, tmp_path):
     stream = repo.store.put(payload)
     manifest = json.loads(repo.git.read_file(sha, "manifest.json"))
     entry = manifest["variables"][0]
-    entry.update(skeleton=stream.to_json(), streams=[], buffers=[])
+    entry.update(codec="pickle5", skeleton=stream.to_json(), streams=[], buffers=[])
     bad = _craft_version(repo, json.dumps(manifest).encode(), sha)
     name = entry["name"]
     result = repo.checkout(bad, [name])

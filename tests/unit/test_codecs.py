@@ -20,7 +20,7 @@ pd = pytest.importorskip("pandas")
 def round_trip(obj, **kw):
     enc = encode("x", obj)
     # copy every buffer: decode must not depend on the original memory
-    return decode(enc.skeleton, [bytearray(b) for b in enc.buffers], **kw), enc
+    return decode(enc.skeleton, [bytearray(b) for b in enc.buffers], codec=enc.codec, **kw), enc
 
 
 def assert_same_array(a, b):
@@ -146,7 +146,7 @@ def test_torch_cpu_tensor_is_zero_copy_and_flags_survive():
     enc = encode("t", t)
     buf = np.frombuffer(enc.buffers[0], dtype=np.float32)
     assert np.shares_memory(buf, t.detach().numpy())
-    out = decode(enc.skeleton, [bytearray(b) for b in enc.buffers])
+    out = decode(enc.skeleton, [bytearray(b) for b in enc.buffers], codec=enc.codec)
     assert out.requires_grad and torch.equal(out.detach(), t.detach())
     view = torch.arange(20.0).reshape(4, 5)[:, 1:3]  # non-contiguous
     out, _ = round_trip(view)
