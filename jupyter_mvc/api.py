@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 from .objects import FsckReport, GcReport, Version, VersionDiff, VersionInfo
 from .repo import CheckoutResult, Repo, maintenance
 from .repo.metrics import MetricsBuffer
+from .repo.packing import is_variable_name
 
 PathLike = str | os.PathLike
 Where = PathLike | Repo
@@ -186,10 +187,14 @@ def checkout(
     new_branch: str | None = None,
     trust: bool = False,
     allow: Iterable[str] = (),
+    refuse: Callable[[str], str | None] | None = None,
 ) -> CheckoutResult:
-    """Load a version's variables; with `namespace`, also assign them into it."""
+    """Load a version's variables; with `namespace`, also assign them into it. Each
+    variable loads or fails on its own (`result.failed` names it and says why).
+    `refuse(name)`: why a name must not be restored (None: it may), e.g. a kernel's own
+    names; refused ones are neither loaded nor assigned, and are listed in `failed`."""
     with _opened(path) as repo:
-        result = repo.checkout(rev, names, new_branch=new_branch, trust=trust, allow=allow)
+        result = repo.checkout(rev, names, new_branch=new_branch, trust=trust, allow=allow, refuse=refuse)
     if namespace is not None:
         namespace.update(result.objects)
     return result
@@ -277,9 +282,11 @@ def status(
         entries = repo.manifest(sha).variables
         changed, unchanged, missing = [], [], []
         for name, entry in entries.items():
+            if not is_variable_name(name):
+                continue  # a damaged entry's name: no namespace can hold it (checkout reports it)
             if name not in namespace:
                 missing.append(name)
-            elif repo.fingerprint(namespace[name], name) == entry.content_id:
+            elif repo.fingerprint(namespace[name], name, entry.codec) == entry.content_id:
                 unchanged.append(name)
             else:
                 changed.append(name)
@@ -289,10 +296,11 @@ def status(
         )
 
 
-def fingerprint(obj: Any, name: str = "obj", *, path: Where = ".") -> str:
-    """The content id `obj` would get if committed now (hashes, writes nothing)."""
+def fingerprint(obj: Any, name: str = "obj", *, path: Where = ".", codec: str | None = None) -> str:
+    """The content id `obj` would get if committed now (hashes, writes nothing); `codec`
+    to compare with a version stored with that codec (see `VariableEntry.codec`)."""
     with _opened(path) as repo:
-        return repo.fingerprint(obj, name)
+        return repo.fingerprint(obj, name, codec)
 
 
 # -- housekeeping ---------------------------------------------------------------------------------
@@ -309,7 +317,8 @@ def gc(*, path: Where = ".", grace_seconds: float = 3600.0) -> GcReport:
 
 
 def trust(global_name: str, *, path: Where = ".") -> None:
-    """Let `module.name` load from this repository's versions (its safe-load allow-list)."""
+    """Let `module.name` load from this repository's versions: added to your own
+    allow-list for it (in your config folder, never in the repository)."""
     with _opened(path) as repo:
         repo.config.trust(global_name)
 

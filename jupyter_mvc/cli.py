@@ -38,13 +38,13 @@ def _cmd_export(args: Any) -> None:
 
     obj = api.load(args.rev, args.name, path=args.path, trust=args.trust)
     written = export(obj, args.name, args.output)
-    print(f"wrote {args.name} of {api.resolve(args.rev, path=args.path)[:8]} to {written}")
+    print(f"wrote {fmt.printable(args.name)} of {api.resolve(args.rev, path=args.path)[:8]} to {written}")
 
 
 def _cmd_fsck(args: Any) -> int:
     report = api.fsck(path=args.path)
     for p in report.problems:
-        print(f"error: {p}")
+        print(f"error: {fmt.printable(p)}")
     print(
         f"checked {report.versions} versions, {report.objects} objects: "
         + ("ok" if report.ok else f"{len(report.problems)} problems")
@@ -69,7 +69,7 @@ def _cmd_branch(args: Any) -> None:
     else:
         current = api.head(path=args.path).branch
         for name, sha in sorted(api.branches(path=args.path).items()):
-            print(f"{'*' if name == current else ' '} {name:<20} {sha[:8]}")
+            print(f"{'*' if name == current else ' '} {fmt.printable(name):<20} {sha[:8]}")
 
 
 def _cmd_tag(args: Any) -> None:
@@ -80,12 +80,12 @@ def _cmd_tag(args: Any) -> None:
         print(f"created tag {args.name} at {api.tag(args.name, args.rev, path=args.path)[:8]}")
     else:
         for name, sha in sorted(api.tags(path=args.path).items()):
-            print(f"  {name:<20} {sha[:8]}")
+            print(f"  {fmt.printable(name):<20} {sha[:8]}")
 
 
 def _cmd_trust(args: Any) -> None:
     api.trust(args.name, path=args.path)
-    print(f"{args.name} may now load from this repository's versions")
+    print(f"{args.name} may now load from this repository's versions (kept in your own config, not the repository)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -133,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.run(args) or 0
     except MvcError as exc:
-        print(f"mvc: error: {exc}", file=sys.stderr)
+        print(f"mvc: error: {fmt.printable(exc)}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         return 0

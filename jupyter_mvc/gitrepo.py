@@ -16,9 +16,10 @@ from pathlib import Path
 import git
 from gitdb.base import IStream
 
-from .errors import InvalidNameError, NotARepositoryError, RefLockedError, RevisionError
+from .errors import FileTooLargeError, InvalidNameError, NotARepositoryError, RefLockedError, RevisionError
 
 ZERO = "0" * 40
+OWN_REFS = "refs/mvc/"  # the only refs this module moves: never the user's branches or HEAD
 _FIELD, _RECORD = "\x1f", "\x1e"
 
 
@@ -91,6 +92,7 @@ class GitRepo:
     def update_ref(self, ref: str, new: str, old: str | None, reason: str = "jupyter_mvc") -> bool:
         """Move `ref` to `new` only if it still points at `old` (None: must not exist).
         False if another writer moved it first."""
+        _own_ref(ref)
         try:
             self._run("update-ref", "--no-deref", "-m", reason, ref, new, old or ZERO)
             return True
@@ -105,6 +107,7 @@ class GitRepo:
             raise
 
     def delete_ref(self, ref: str, old: str) -> bool:
+        _own_ref(ref)
         try:
             self._run("update-ref", "--no-deref", "-d", ref, old)
             return True
@@ -118,6 +121,8 @@ class GitRepo:
             return None
 
     def set_symbolic_ref(self, name: str, target: str) -> None:
+        _own_ref(name)
+        _own_ref(target)
         self._run("symbolic-ref", name, target)
 
     def refs(self, prefix: str) -> dict[str, str]:
@@ -168,12 +173,31 @@ class GitRepo:
             records.append(CommitRecord(sha, tuple(parents.split()), int(ts), author, message.rstrip("\n")))
         return records
 
-    def read_file(self, commit: str, name: str) -> bytes | None:
-        tree = self._repo.commit(commit).tree
+    def _blob(self, commit: str, name: str):  # -> git.Blob | None
         try:
-            return (tree / name).data_stream.read()
+            item = self._repo.commit(commit).tree / name
         except KeyError:
             return None
+        return item if item.type == "blob" else None  # a folder under a file's name is no file
+
+    def has_file(self, commit: str, name: str) -> bool:
+        """Whether the commit's tree holds the file (nothing is read)."""
+        return self._blob(commit, name) is not None
+
+    def file_size(self, commit: str, name: str) -> int | None:
+        """The file's size from the object header (nothing is read); None if absent."""
+        blob = self._blob(commit, name)
+        return None if blob is None else int(blob.size)
+
+    def read_file(self, commit: str, name: str, limit: int | None = None) -> bytes | None:
+        """The file's bytes, None if absent. With `limit`, its size is checked first (from
+        the object header, like `git cat-file -s`) and a larger file is refused unread."""
+        blob = self._blob(commit, name)
+        if blob is None:
+            return None
+        if limit is not None and blob.size > limit:
+            raise FileTooLargeError(name, commit[:8], int(blob.size), limit)
+        return blob.data_stream.read()
 
     def rev_list(self, revs: list[str]) -> list[str]:
         if not revs:
@@ -186,3 +210,10 @@ class GitRepo:
     def user_head(self) -> str | None:
         """The user's own HEAD commit (the code version), if any."""
         return self.read_ref("HEAD")
+
+
+def _own_ref(ref: str) -> None:
+    """Refuse to write any ref outside refs/mvc/ (a crafted symbolic ref must not steer a
+    commit onto the user's branches)."""
+    if not ref.startswith(OWN_REFS) or ".." in ref:
+        raise ValueError(f"jupyter_mvc only writes refs under {OWN_REFS}, not {ref!r}")

@@ -99,6 +99,7 @@ PINNED_ENV = {
 def pinned_git_env(monkeypatch, tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)  # trust lists live there: never the real one
     for k, v in PINNED_ENV.items():
         monkeypatch.setenv(k, v)
     monkeypatch.delenv("GIT_DIR", raising=False)

@@ -3,10 +3,33 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from typing import Any
 
 LOWER_IS_BETTER = ("loss", "error", "err", "mse", "rmse", "mae", "perplexity", "time", "nll", "brier")
+
+
+# C0 controls (ESC included), DEL, C1 controls, and the Unicode marks that reorder or
+# hide text on a terminal (bidi overrides and isolates, line/paragraph separators).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+_CONTROL_BUT_NEWLINE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]"
+)
+
+
+def _escape(m: re.Match) -> str:
+    c = m.group()
+    return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
+
+
+def printable(text: Any, multiline: bool = False) -> str:
+    """`text` safe to print on a terminal: control characters (ESC, so no escape
+    sequence from a version can move the cursor, retitle the window or hide output),
+    C1 controls and bidi overrides are written as `\\x1b`-style escapes. `multiline`
+    keeps newlines and tabs (a commit message body). Use it on every text that came
+    from a version: messages, variable and metric names, summaries, branch and tag names."""
+    return (_CONTROL_BUT_NEWLINE if multiline else _CONTROL).sub(_escape, str(text))
 
 
 def number(value: Any) -> str:

@@ -15,10 +15,11 @@ def decorations(info: VersionInfo, current_branch: str | None, kernel_version: s
     """`HEAD -> main`, other branches, `tag: v1`, like `git log --decorate`; a detached
     HEAD shows as `HEAD`; `this kernel` marks the version a kernel last committed or
     checked out when HEAD has moved on."""
-    marks = [f"HEAD -> {b}" if info.is_head and b == current_branch else b for b in info.branches]
+    p = fmt.printable
+    marks = [f"HEAD -> {p(b)}" if info.is_head and b == current_branch else p(b) for b in info.branches]
     if info.is_head and not any(m.startswith("HEAD") for m in marks):
         marks.insert(0, "HEAD")
-    marks.extend(f"tag: {t}" for t in info.tags)
+    marks.extend(f"tag: {p(t)}" for t in info.tags)
     if kernel_version == info.id and not info.is_head:
         marks.append("this kernel")
     return marks
@@ -27,11 +28,12 @@ def decorations(info: VersionInfo, current_branch: str | None, kernel_version: s
 def log_line(
     info: VersionInfo, current_branch: str | None, *, now: float, kernel_version: str | None = None, graph: str = "*"
 ) -> str:
-    """`* 1a2b3c4d (HEAD -> main, tag: v1) message  (5 min ago)  [acc=0.93]`"""
+    """`* 1a2b3c4d (HEAD -> main, tag: v1) message  (5 min ago)  [acc=0.93]`; text from the
+    version (message, names) is escaped (`fmt.printable`)."""
     marks = decorations(info, current_branch, kernel_version)
     deco = f" ({', '.join(marks)})" if marks else ""
-    metrics = fmt.metric_pairs(info.metrics)
-    return f"{graph} {info.short_id}{deco} {info.subject}  ({fmt.age(now - info.time)})" + (
+    metrics = fmt.printable(fmt.metric_pairs(info.metrics)) if isinstance(info.metrics, dict) else ""
+    return f"{graph} {info.short_id}{deco} {fmt.printable(info.subject)}  ({fmt.age(now - info.time)})" + (
         f"  [{metrics}]" if metrics else ""
     )
 

@@ -30,7 +30,8 @@ def log_view(versions: Sequence[VersionInfo], head: str | None, branch: str | No
 def version_view(version: Version) -> dict:
     """One version: info, variables (summary and its one-line form), metrics with a
     digest of each series, params, env, files."""
-    series = version.metrics.get("series", {})
+    metrics = version.metrics if isinstance(version.metrics, dict) else {}
+    series = metrics.get("series", {})
     return {
         "info": info_view(version.info),
         "variables": [
@@ -39,11 +40,11 @@ def version_view(version: Version) -> dict:
                 "type": e.type,
                 "size": e.size,
                 "summary": jsonable(e.summary),
-                "summary_line": summary_line(e.summary),
+                "summary_line": summary_line(e.summary) if isinstance(e.summary, dict) else "",
             }
             for e in version.manifest.variables.values()
         ],
-        "metrics": jsonable(version.metrics),
+        "metrics": jsonable(metrics),
         "series": {k: _series_digest(k, v) for k, v in series.items()} if isinstance(series, dict) else {},
         "params": jsonable(version.params),
         "env": jsonable(version.env),
@@ -72,13 +73,13 @@ def diff_view(diff: VersionDiff) -> dict:
                 "status": v.status,
                 "old": jsonable(v.old),
                 "new": jsonable(v.new),
-                "old_line": summary_line(v.old or {}),
-                "new_line": summary_line(v.new or {}),
+                "old_line": summary_line(v.old) if isinstance(v.old, dict) else "",
+                "new_line": summary_line(v.new) if isinstance(v.new, dict) else "",
                 "tensors": [jsonable(t) for t in v.tensors],
             }
             for v in diff.changed()
         ],
         "unchanged": [v.name for v in diff.variables if v.status == "unchanged"],
-        "params": {k: jsonable(list(pair)) for k, pair in diff.params.items()},
-        "metrics": {k: jsonable(list(pair)) for k, pair in diff.metrics.items()},
+        "params": {str(k): jsonable(list(pair)) for k, pair in diff.params.items()},
+        "metrics": {str(k): jsonable(list(pair)) for k, pair in diff.metrics.items()},
     }

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import MvcError
 from ..objects import FsckReport, GcReport, Problem
+from .packing import is_variable_name
 
 if TYPE_CHECKING:
     from .repository import Repo
@@ -24,7 +25,11 @@ def fsck(repo: Repo) -> FsckReport:
         except MvcError as exc:
             problems.append(Problem("manifest.json", str(exc), sha))
             continue
+        for name, damage in repo.damaged(sha).items():
+            problems.append(Problem("manifest.json", f"its entry cannot be read: {damage}", sha, name))
         for entry in manifest.variables.values():
+            if not is_variable_name(entry.name):
+                problems.append(Problem("manifest.json", "its name is not a Python identifier", sha, entry.name))
             for oid, size in entry.sized_chunks():
                 if oid not in verdicts:
                     verdicts[oid] = repo.store.verify(oid, size)
@@ -36,7 +41,10 @@ def fsck(repo: Repo) -> FsckReport:
 
 def gc(repo: Repo, grace_seconds: float = 3600.0) -> GcReport:
     """Remove objects no version reaches and stale temp files, if older than the grace
-    period (which protects commits in flight in other processes)."""
+    period (which protects commits in flight in other processes). Only names the store
+    makes are removed (64-hex objects, its temp files), never through a symbolic link,
+    so nothing outside `<gitdir>/mvc` can be deleted; a manifest that does not read
+    stops gc (what it reaches is unknown)."""
     cutoff = time.time() - grace_seconds
     temp = repo.store.remove_stale_temp_files(cutoff)
     reachable: set[str] = set()

@@ -101,3 +101,35 @@ class MetricsBuffer:
     def clear(self) -> None:
         with self._lock:
             self._series.clear()
+
+
+# -- reading: whatever a (damaged or crafted) metrics.json holds, in the format above --------
+def no_constant(name: str) -> None:
+    """NaN and Infinity are no JSON: read as null, so no view has to guard against them."""
+    return None
+
+
+def _finite(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def clean(raw: Mapping) -> dict:
+    """metrics.json in its format: scalars name -> number (or null), series name -> [[step,
+    value]...] with numeric steps and numeric-or-null values; whatever else it holds
+    (wrong types from a damaged or crafted file) is dropped."""
+    out: dict[str, Any] = {}
+    scalars, series = raw.get("scalars"), raw.get("series")
+    if "scalars" in raw:
+        out["scalars"] = (
+            {str(k): v for k, v in scalars.items() if v is None or _finite(v)} if isinstance(scalars, dict) else {}
+        )
+    if "series" in raw:
+        out["series"] = {}
+        for name, points in series.items() if isinstance(series, dict) else ():
+            if isinstance(points, list):
+                out["series"][str(name)] = [
+                    [p[0], p[1]]
+                    for p in points
+                    if isinstance(p, list) and len(p) == 2 and _finite(p[0]) and (p[1] is None or _finite(p[1]))
+                ]
+    return out

@@ -8,13 +8,15 @@ buffers get a stream each, so an in-place edit re-stores only the chunks it touc
 from __future__ import annotations
 
 import json
+import keyword
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .. import codecs
-from ..errors import CorruptObjectError, ManifestError
-from ..objects import Manifest, Stream, VariableEntry
-from ..store import ObjectStore, digest
+from ..errors import CorruptObjectError, InvalidObjectIdError, ManifestError, MvcError, VariableLoadError
+from ..objects import SCHEMA, Manifest, Stream, VariableEntry
+from ..present import fmt
+from ..store import ObjectStore, digest, validate_oid
 
 PACK_BELOW = 64 << 10  # buffers smaller than this share one packed stream
 Location = tuple[int, int, int]  # (stream after the skeleton, offset, length) of a buffer
@@ -49,7 +51,7 @@ def entry(
     return VariableEntry(
         name=name,
         type=enc.type_name,
-        codec=codecs.CODEC,
+        codec=enc.codec,
         size=enc.size,
         summary=enc.summary,
         content_id=content_id,
@@ -81,24 +83,157 @@ def store_variables(
     return Manifest(entries)
 
 
-def fingerprint(store: ObjectStore, obj: Any, name: str = "obj") -> str:
-    """The content id `obj` would get if committed now (hashes, writes nothing)."""
-    enc = codecs.encode(name, obj)
+def fingerprint(store: ObjectStore, obj: Any, name: str = "obj", codec: str | None = None) -> str:
+    """The content id `obj` would get if committed now (hashes, writes nothing); with
+    `codec`, as that codec would store it, so a value compares equal to a version written
+    with another codec (a 0.1.0 version holds pickle5 ids)."""
+    enc = codecs.encode(name, obj, codec=codec)
     datas, locations = layout(enc)
     streams = [store.plan(d) for d in datas]
     return entry(name, enc, streams[0], tuple(streams[1:]), locations).content_id
 
 
+# Exceptions that are a person or the interpreter stopping the process, never data.
+_NOT_DATA = (KeyboardInterrupt, SystemExit, GeneratorExit)
+_REASON_LIMIT = 300
+
+
 def load_entry(store: ObjectStore, sha: str, item: VariableEntry, *, trust: bool, allow: set[str]) -> Any:
-    """Read a variable's streams (verified) and decode it with the safe loader."""
+    """Read and decode one variable: the one place every load path (load, checkout, diff,
+    every face above them) goes through. Whatever reading or decoding raises, a damaged
+    stream or any exception hostile data provokes (a `BaseException` too, other than a
+    person or the interpreter stopping the process), becomes an `MvcError` that names
+    the variable and the version, so the other variables still load and nothing from
+    the data reaches a kernel's or a server's loop."""
+    if not is_variable_name(item.name):
+        raise ManifestError(sha[:8], f"variable {item.name!r} has a name that is not a Python identifier")
+    try:
+        return _read_and_decode(store, sha, item, trust=trust, allow=allow)
+    except _NOT_DATA:
+        raise
+    except MvcError as exc:
+        if getattr(exc, "variable", None) == item.name:
+            raise  # it already names the variable (corrupt object, untrusted global...)
+        raise VariableLoadError(item.name, sha[:8], reason(exc)) from exc
+    except BaseException as exc:  # noqa: B036 - hostile data may raise anything; see the docstring
+        raise VariableLoadError(item.name, sha[:8], reason(exc)) from exc
+
+
+def reason(exc: BaseException) -> str:
+    """One printable line saying what went wrong (the data's own text is escaped)."""
+    text = str(exc) if isinstance(exc, MvcError) else f"{type(exc).__name__}: {exc}"
+    text = fmt.printable(text)
+    return text if len(text) <= _REASON_LIMIT else text[: _REASON_LIMIT - 1] + "…"
+
+
+def _read_and_decode(store: ObjectStore, sha: str, item: VariableEntry, *, trust: bool, allow: set[str]) -> Any:
+    """Read a variable's streams (sizes checked, then verified) and decode it with the safe loader."""
     try:
         skeleton = store.read_stream(item.skeleton)
         datas = [store.read_stream(s) for s in item.streams]
     except CorruptObjectError as exc:
         raise CorruptObjectError(exc.oid, exc.why, item.name, sha[:8]) from None
     views = [memoryview(d) for d in datas]
-    try:
-        buffers = [views[s][off : off + n] for s, off, n in item.buffers]
-    except IndexError:
-        raise ManifestError(sha[:8], f"variable {item.name!r} points at a missing stream") from None
-    return codecs.decode(skeleton, buffers, trust=trust, allow=allow, variable=item.name, version=sha[:8])
+    for s, off, n in item.buffers:
+        if not (0 <= s < len(views) and off >= 0 and n >= 0 and off + n <= len(views[s])):
+            raise VariableLoadError(
+                item.name, sha[:8], f"its manifest entry points at bytes {off}+{n} of stream {s}, which do not exist"
+            )
+    buffers = [views[s][off : off + n] for s, off, n in item.buffers]
+    return codecs.decode(
+        skeleton, buffers, codec=item.codec, trust=trust, allow=allow, variable=item.name, version=sha[:8]
+    )
+
+
+# -- the manifest, read strictly -----------------------------------------------------------
+def is_variable_name(name: object) -> bool:
+    """A name a version may restore: a Python identifier that is not a keyword."""
+    return isinstance(name, str) and name.isidentifier() and not keyword.iskeyword(name)
+
+
+def parse_manifest(data: Any, version: str) -> tuple[Manifest, dict[str, str]]:
+    """(the manifest's readable entries, name -> why for its damaged ones). A manifest
+    that is not one at all raises ManifestError; an entry with wrong types, impossible
+    sizes or out-of-range buffers is damaged alone, so the other variables still load.
+    Object ids are validated here, before any becomes a path (InvalidObjectIdError: a
+    manifest with path tricks in it is crafted, and refused whole)."""
+    if not isinstance(data, dict):
+        raise ManifestError(version, f"manifest.json holds a {type(data).__name__}, not an object")
+    schema = data.get("schema", SCHEMA)
+    if not _is_int(schema):
+        raise ManifestError(version, f"its schema {fmt.printable(repr(schema))[:40]} is not a number")
+    raw = data.get("variables", [])
+    if not isinstance(raw, list):
+        raise ManifestError(version, "its 'variables' is not a list")
+    entries: dict[str, VariableEntry] = {}
+    damaged: dict[str, str] = {}
+    for i, d in enumerate(raw):
+        name = d.get("name") if isinstance(d, dict) else None
+        key = name if isinstance(name, str) and name else f"<entry {i}>"
+        try:
+            entry = _entry(d)
+        except InvalidObjectIdError:
+            raise
+        except (ValueError, TypeError, KeyError) as exc:
+            damaged[key] = fmt.printable(str(exc.args[0]) if exc.args else str(exc))[:_REASON_LIMIT]
+            continue
+        if key in entries or key in damaged:
+            damaged[key] = "the manifest lists it more than once"
+            entries.pop(key, None)
+            continue
+        entries[key] = entry
+    return Manifest(entries, schema), damaged
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _field(d: dict, key: str, kind: type, default: Any = ...) -> Any:
+    value = d.get(key, default)
+    if value is ...:
+        raise KeyError(f"its entry has no {key!r}")
+    if kind is int and not _is_int(value) or not isinstance(value, kind):
+        raise TypeError(f"its {key!r} is of type {type(value).__name__}, not {kind.__name__}")
+    return value
+
+
+def _stream(d: Any) -> Stream:
+    if not isinstance(d, dict):
+        raise TypeError(f"a stream is a {type(d).__name__}, not an object")
+    size, chunk_size, chunks = _field(d, "size", int), _field(d, "chunk_size", int), _field(d, "chunks", list)
+    if size < 0 or chunk_size <= 0 or len(chunks) != -(-size // chunk_size):
+        raise ValueError(f"a stream of {size} bytes cannot have {len(chunks)} chunks of {chunk_size}")
+    return Stream(size, tuple(validate_oid(c) for c in chunks), chunk_size)
+
+
+def _entry(d: Any) -> VariableEntry:
+    if not isinstance(d, dict):
+        raise TypeError(f"the entry is a {type(d).__name__}, not an object")
+    size = _field(d, "size", int)
+    if size < 0:
+        raise ValueError(f"its size {size} is negative")
+    summary = d.get("summary", {})
+    streams = tuple(_stream(s) for s in _field(d, "streams", list, []))
+    buffers = []
+    for b in _field(d, "buffers", list, []):
+        if not (isinstance(b, list) and len(b) == 3 and all(_is_int(x) for x in b)):
+            raise TypeError("a buffer location is not [stream, offset, length]")
+        s, off, n = b
+        if not (0 <= s < len(streams) and off >= 0 and n >= 0 and off + n <= streams[s].size):
+            raise ValueError(f"a buffer at bytes {off}+{n} of stream {s} lies outside its streams")
+        buffers.append((s, off, n))
+    name = _field(d, "name", str)
+    if not name:
+        raise ValueError("its name is empty")
+    return VariableEntry(
+        name=name,
+        type=_field(d, "type", str),
+        codec=_field(d, "codec", str),
+        size=size,
+        summary=summary if isinstance(summary, dict) else {},  # display only: a bad one shows nothing
+        content_id=_field(d, "content_id", str),
+        skeleton=_stream(d.get("skeleton")),
+        streams=streams,
+        buffers=tuple(buffers),
+    )

@@ -4,6 +4,10 @@
   refs/mvc/HEAD                                  symbolic ref to the current branch, or a
                                                  commit id when detached
 
+refs/mvc/HEAD may point nowhere else: one made symbolic to another ref (a crafted store,
+`refs/heads/master`) is damaged (DamagedHeadError, saying how to reset it), so a commit
+can never move a ref outside refs/mvc/.
+
 Refs only move with compare-and-swap (`update-ref <ref> <new> <old>`), so two kernels
 committing at once cannot lose a version: `advance` retries on top of the winner.
 """
@@ -16,6 +20,7 @@ import time
 
 from ..errors import (
     ConcurrentUpdateError,
+    DamagedHeadError,
     RefDeleteRefusedError,
     RefExistsError,
     RefLockedError,
@@ -39,14 +44,23 @@ class Refs:
         self.git = git
 
     # -- HEAD ------------------------------------------------------------------------------
+    def _branch_ref(self) -> str | None:
+        """The ref HEAD follows (refs/mvc/heads/...), None when detached or unborn;
+        DamagedHeadError when it follows anything else."""
+        target = self.git.symbolic_ref(HEAD_REF)
+        if target is not None and (not target.startswith(BRANCHES) or len(target) == len(BRANCHES) or ".." in target):
+            raise DamagedHeadError(target)
+        return target
+
     def current_branch(self) -> str | None:
         """The branch new versions go to; None when HEAD is detached."""
-        target = self.git.symbolic_ref(HEAD_REF)
+        target = self._branch_ref()
         if target is None:
             return None if self.git.read_ref(HEAD_REF) else DEFAULT_BRANCH
         return target.removeprefix(BRANCHES)
 
     def head(self) -> str | None:
+        self._branch_ref()
         return self.git.read_ref(HEAD_REF)
 
     def move_head(self, sha: str, reason: str) -> None:
@@ -125,7 +139,7 @@ class Refs:
     def detached_only(self, exclude: str) -> str | None:
         """The detached HEAD's version if no branch or tag reaches it (moving HEAD away
         would leave it for gc), else None."""
-        if self.git.symbolic_ref(HEAD_REF) is not None:
+        if self._branch_ref() is not None:
             return None
         head = self.head()
         if head is None or head == exclude:
@@ -165,7 +179,7 @@ class Refs:
         except RevisionError as exc:
             why = "history is not that long" if suffix and exc.why == "no such version" else exc.why
             raise RevisionError(rev, why) from None
-        if target == base and self.git.read_file(sha, "manifest.json") is None:
+        if target == base and not self.git.has_file(sha, "manifest.json"):
             raise RevisionError(rev, "that is a Git commit but not a jupyter_mvc version")
         return sha
 
@@ -176,7 +190,7 @@ class Refs:
         locked_since = None
         ref = HEAD_REF
         for attempt in range(_CAS_ATTEMPTS):
-            branch_ref = self.git.symbolic_ref(HEAD_REF)
+            branch_ref = self._branch_ref()  # never a ref outside refs/mvc/heads/
             detached = branch_ref is None and self.git.read_ref(HEAD_REF) is not None
             ref = HEAD_REF if detached else (branch_ref or BRANCHES + DEFAULT_BRANCH)
             parent = self.git.read_ref(ref)

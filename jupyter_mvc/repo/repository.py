@@ -13,14 +13,15 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import arraydiff, codecs, environment, secrets
+from .. import codecs, environment, secrets
 from ..errors import (
     FileNotInVersionError,
+    FileTooLargeError,
     InvalidNameError,
     InvalidValueError,
     ManifestError,
@@ -34,21 +35,25 @@ from ..gitrepo import CommitRecord, GitRepo
 from ..objects import (
     Manifest,
     Stream,
-    VariableChange,
-    VariableEntry,
     Version,
     VersionDiff,
     VersionInfo,
     jsonable,
 )
-from ..store import ObjectStore, validate_oid
+from ..store import ObjectStore
+from . import diffing, packing, trailer
 from . import metrics as metrics_format
-from . import packing, trailer
 from .config import Config
 from .refs import Refs
 
 CORE_FILES = ("manifest.json", "metrics.json", "params.json", "env.json")
 _EXTRA_FILE = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\Z")
+# The most a version's files may hold; a larger one is refused unread as damaged or crafted
+# (its size comes from the Git object header). A manifest lists ids, not data: 64 MiB is
+# ~200 000 variables, or one variable of ~100 TB in 2 MiB chunks.
+MANIFEST_LIMIT = 64 << 20
+JSON_LIMIT = 16 << 20  # metrics.json (~500 000 curve points), params.json, env.json
+FILE_LIMIT = 1 << 30  # the notebook and history.py: outputs can be large, but not more than this
 
 
 @dataclass
@@ -68,7 +73,8 @@ class Repo:
         self.mvc_dir = gitrepo.git_dir / "mvc"
         self.store = ObjectStore(self.mvc_dir)
         self.refs = Refs(gitrepo)
-        self.config = Config(self.mvc_dir)
+        self.config = Config(self.mvc_dir, gitrepo.git_dir)
+        self._damaged: dict[str, dict[str, str]] = {}  # version -> damaged manifest entries
 
     @classmethod
     def open(cls, path: str | os.PathLike = ".", create: bool = True) -> Repo:
@@ -180,9 +186,9 @@ class Repo:
             return {}
         return {name: (e.skeleton, *e.streams) for name, e in manifest.variables.items()}
 
-    def fingerprint(self, obj: Any, name: str = "obj") -> str:
+    def fingerprint(self, obj: Any, name: str = "obj", codec: str | None = None) -> str:
         """The content id `obj` would get if committed now (hashes, writes nothing)."""
-        return packing.fingerprint(self.store, obj, name)
+        return packing.fingerprint(self.store, obj, name, codec)
 
     # -- reading history --------------------------------------------------------------------
     def log(self, rev: str | None = None, limit: int | None = None, all: bool = False) -> list[VersionInfo]:
@@ -223,33 +229,51 @@ class Repo:
         return self._info(self.git.log([sha], limit=1)[0], self.refs.decorations(), self.refs.head())
 
     def manifest(self, sha: str) -> Manifest:
-        raw = self.git.read_file(sha, "manifest.json")
+        """The version's readable variable entries. The manifest is size-checked before it
+        is read and parsed strictly: one that is no manifest raises ManifestError, while
+        a damaged entry is left out here and fails alone on load (`damaged`)."""
+        try:
+            raw = self.git.read_file(sha, "manifest.json", limit=MANIFEST_LIMIT)
+        except FileTooLargeError as exc:
+            raise ManifestError(
+                sha[:8], f"manifest.json is {exc.size} bytes, over the {MANIFEST_LIMIT}-byte limit (damaged or crafted)"
+            ) from None
         if raw is None:
             raise ManifestError(sha[:8], "manifest.json is missing")
         try:
-            manifest = Manifest.from_json(json.loads(raw))
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise ManifestError(sha[:8], f"manifest.json does not parse ({exc})") from None
-        for entry in manifest.variables.values():
-            for oid in entry.object_ids():
-                validate_oid(oid)
+            data = json.loads(raw, parse_constant=metrics_format.no_constant)
+        except (ValueError, RecursionError) as exc:
+            raise ManifestError(sha[:8], f"manifest.json does not parse ({type(exc).__name__})") from None
+        manifest, damaged = packing.parse_manifest(data, sha[:8])
+        if damaged:
+            self._damaged[sha] = damaged
+        else:
+            self._damaged.pop(sha, None)
         return manifest
 
+    def damaged(self, sha: str) -> dict[str, str]:
+        """Entries of the version's manifest that cannot be read: name -> why."""
+        self.manifest(sha)
+        return dict(self._damaged.get(sha, {}))
+
     def _json_file(self, sha: str, name: str) -> dict:
-        """A version's JSON file as a dict; a damaged or non-object file reads as {}."""
-        raw = self.git.read_file(sha, name)
+        """A version's JSON file as a dict; a damaged, oversized or non-object file reads as {}."""
         try:
-            value = json.loads(raw) if raw else {}
-        except ValueError:
+            raw = self.git.read_file(sha, name, limit=JSON_LIMIT)
+            value = json.loads(raw, parse_constant=metrics_format.no_constant) if raw else {}
+        except (FileTooLargeError, ValueError, RecursionError):
             return {}
         return value if isinstance(value, dict) else {}
 
     def show(self, rev: str = "HEAD") -> Version:
+        """A version in full, no data loaded. Metrics come back in their format whatever
+        the file held ({"scalars": {name: number}, "series": {name: [[step, value]...]}},
+        wrong types dropped), so no view has to guess."""
         sha = self.resolve(rev)
         return Version(
             info=self.info(sha),
             manifest=self.manifest(sha),
-            metrics=self._json_file(sha, "metrics.json"),
+            metrics=metrics_format.clean(self._json_file(sha, "metrics.json")),
             params=self._json_file(sha, "params.json"),
             env=self._json_file(sha, "env.json"),
             files=tuple(self.git.file_names(sha)),
@@ -257,7 +281,7 @@ class Repo:
 
     def read_file(self, rev: str, name: str) -> bytes:
         sha = self.resolve(rev)
-        data = self.git.read_file(sha, name)
+        data = self.git.read_file(sha, name, limit=FILE_LIMIT)
         if data is None:
             raise FileNotInVersionError(name, sha[:8], self.git.file_names(sha))
         return data
@@ -274,6 +298,9 @@ class Repo:
         """One variable of a version, for a serving process. Raises on any problem."""
         sha = self.resolve(rev)
         manifest = self.manifest(sha)
+        damaged = self._damaged.get(sha, {})
+        if name in damaged:
+            raise _damaged_entry(sha, name, damaged[name])
         if name not in manifest.variables:
             raise VariableNotFoundError(name, sha[:8], list(manifest.variables))
         return packing.load_entry(
@@ -289,9 +316,13 @@ class Repo:
         new_branch: str | None = None,
         trust: bool = False,
         allow: Iterable[str] = (),
+        refuse: Callable[[str], str | None] | None = None,
     ) -> CheckoutResult:
         """Load a version's variables (all, or `names`). Variables that fail to load (corrupt,
-        untrusted) are reported in `failed`; the others still load.
+        untrusted, a damaged manifest entry, a name that is no identifier, or any error the
+        data raises) are reported in `failed`, each naming itself; the others still load.
+        `refuse(name)`: why a name must not be restored (e.g. the kernel's reserved names),
+        or None; refused names are not loaded and are reported in `failed`.
 
         Like `git checkout`: checking out every variable moves HEAD (onto the branch if
         `rev` names one, else detached), unless `move_head=False`; `new_branch` creates a
@@ -299,13 +330,26 @@ class Repo:
         """
         sha = self.resolve(rev)
         manifest = self.manifest(sha)
-        wanted = list(manifest.variables) if names is None else list(names)
-        missing = [n for n in wanted if n not in manifest.variables]
+        damaged = self._damaged.get(sha, {})
+        wanted = [*manifest.variables, *damaged] if names is None else list(names)
+        missing = [n for n in wanted if n not in manifest.variables and n not in damaged]
         if missing:
             raise VariableNotFoundError(missing[0], sha[:8], list(manifest.variables))
         allowed = self._allowed_globals(allow)
         result = CheckoutResult(version=self.info(sha), objects={})
         for name in wanted:
+            if name in damaged:
+                result.failed[name] = _damaged_entry(sha, name, damaged[name])
+                continue
+            why = refuse(name) if refuse is not None else None
+            if why:
+                result.failed[name] = InvalidNameError(
+                    "variable",
+                    name,
+                    f"{why}, so version {sha[:8]} cannot restore it",
+                    f"It was left alone; read it with jupyter_mvc.load({sha[:8]!r}, {name!r}) if you need it.",
+                )
+                continue
             try:
                 result.objects[name] = packing.load_entry(
                     self.store, sha, manifest.variables[name], trust=trust, allow=allowed
@@ -334,46 +378,8 @@ class Repo:
     # -- diff --------------------------------------------------------------------------------
     def diff(self, old: str, new: str = "HEAD", *, trust: bool = False, allow: Iterable[str] = ()) -> VersionDiff:
         """Variables added/removed/changed (with per-array change counts and max |delta|),
-        params and scalar metrics that differ."""
-        a, b = self.show(old), self.show(new)
-        allowed = self._allowed_globals(allow)
-        changes = []
-        for name in sorted(a.manifest.variables.keys() | b.manifest.variables.keys()):
-            ea, eb = a.manifest.variables.get(name), b.manifest.variables.get(name)
-            if ea is None or eb is None:
-                changes.append(
-                    VariableChange(
-                        name,
-                        "added" if ea is None else "removed",
-                        ea.summary if ea else None,
-                        eb.summary if eb else None,
-                    )
-                )
-            elif ea.content_id == eb.content_id:
-                changes.append(VariableChange(name, "unchanged", ea.summary, eb.summary))
-            else:
-                tensors: tuple = ()
-                if _has_arrays(ea) or _has_arrays(eb):
-                    try:
-                        tensors = tuple(
-                            arraydiff.compare(
-                                packing.load_entry(self.store, a.info.id, ea, trust=trust, allow=allowed),
-                                packing.load_entry(self.store, b.info.id, eb, trust=trust, allow=allowed),
-                            )
-                        )
-                    except MvcError:
-                        tensors = ()  # summaries still show; the numbers need loadable data
-                changes.append(VariableChange(name, "changed", ea.summary, eb.summary, tensors))
-        scalars_a, scalars_b = a.metrics.get("scalars", {}), b.metrics.get("scalars", {})
-        return VersionDiff(
-            old=a.info,
-            new=b.info,
-            variables=tuple(changes),
-            params=_dict_diff(a.params, b.params),
-            metrics=_dict_diff(
-                scalars_a if isinstance(scalars_a, dict) else {}, scalars_b if isinstance(scalars_b, dict) else {}
-            ),
-        )
+        params and scalar metrics that differ (see diffing.py)."""
+        return diffing.diff(self, old, new, allowed=self._allowed_globals(allow), trust=trust)
 
 
 def _check_variable_name(name: object) -> None:
@@ -386,12 +392,8 @@ def _check_variable_name(name: object) -> None:
         )
 
 
-def _has_arrays(entry: VariableEntry) -> bool:
-    return "shape" in entry.summary or "parameters" in entry.summary or entry.streams != ()
-
-
-def _dict_diff(a: Mapping, b: Mapping) -> dict:
-    return {k: (a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)}
+def _damaged_entry(sha: str, name: str, why: str) -> ManifestError:
+    return ManifestError(sha[:8], f"the entry of variable {name!r} cannot be read ({why})")
 
 
 def _json_bytes(obj: Any) -> bytes:

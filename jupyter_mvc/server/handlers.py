@@ -12,6 +12,7 @@ variables): the front-end sends those over the kernel comm, see magics/comm.py.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -98,16 +99,31 @@ class MvcHandler(APIHandler):
         return path
 
     async def run(self, fn, *args):
-        """Run repository work off the event loop; our errors become clear 4xx replies."""
+        """Run repository work off the event loop; our errors become clear 4xx replies.
+        Anything else a damaged or crafted version makes the work raise (a BaseException
+        too) is a 422 naming what went wrong: the server answers and keeps serving."""
         try:
             return await tornado.ioloop.IOLoop.current().run_in_executor(None, fn, *args)
         except MvcError as exc:
             status = next((code for cls, code in _STATUS if isinstance(exc, cls)), 400)
             raise BadRequest(status, str(exc)) from None
+        except (KeyboardInterrupt, SystemExit, GeneratorExit, asyncio.CancelledError):
+            raise
+        except BaseException as exc:  # noqa: B036 - from the repository's data, never a reason to die
+            self.log.warning("jupyter_mvc: %s failed on the repository's data", self.request.path, exc_info=exc)
+            raise BadRequest(
+                422,
+                f"the version's data could not be read ({type(exc).__name__}: {str(exc)[:300]}). It may be "
+                "damaged or crafted: run `mvc fsck` in the repository, and look at another version.",
+            ) from None
 
     def reply(self, data: dict) -> None:
+        try:
+            text = json.dumps(data, allow_nan=False)
+        except (TypeError, ValueError, RecursionError) as exc:  # views are JSON-safe; a crafted value may not be
+            raise BadRequest(422, f"the version holds a value that is not JSON ({exc}).") from None
         self.set_header("Content-Type", "application/json")
-        self.finish(json.dumps(data, allow_nan=False))
+        self.finish(text)
 
 
 class LogHandler(MvcHandler):
@@ -169,7 +185,9 @@ class TagHandler(MvcHandler):
 
 
 def _error_name(status: int) -> str:
-    return {400: "bad_request", 403: "forbidden", 404: "not_found", 409: "conflict"}.get(status, "error")
+    return {400: "bad_request", 403: "forbidden", 404: "not_found", 409: "conflict", 422: "unprocessable"}.get(
+        status, "error"
+    )
 
 
 def setup_handlers(web_app, root_dir: str) -> None:

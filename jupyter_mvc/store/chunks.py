@@ -20,7 +20,8 @@ from __future__ import annotations
 import mmap
 import os
 import re
-from collections.abc import Iterable, Iterator, Sequence
+import stat
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -30,12 +31,15 @@ from ..atomic import fsync_dir, write_atomic
 from ..errors import CorruptObjectError, InvalidObjectIdError
 from ..objects import Stream
 from . import deltas as deltas_format
+from .housekeeping import Housekeeping
 
 DEFAULT_CHUNK_SIZE = 2 << 20  # 2 MiB: a 1 % edit of 1 GiB adds ~12 MiB (4 MiB: up to 16); 512 files per GiB
 _OID = re.compile(r"\A[0-9a-f]{64}\Z")
 _WORKERS = max(2, min(8, os.cpu_count() or 2))
 _MMAP_ABOVE = 1 << 20
 MAX_DELTA_DEPTH = 8  # a chunk whose base is this deep is stored full: reads stay bounded
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # object files are ours: a symbolic link is never one
+_DELTA_SLACK = 1 << 10  # a delta is stored only when under half its chunk; this is room for zstd framing
 
 
 def digest(data) -> str:
@@ -60,7 +64,14 @@ def _chunks(view: memoryview, size: int) -> list[memoryview]:
     return [view[i : i + size] for i in range(0, len(view), size)]
 
 
-class ObjectStore:
+def _memory_bytes() -> int | None:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+class ObjectStore(Housekeeping):
     def __init__(self, root: str | os.PathLike, chunk_size: int = DEFAULT_CHUNK_SIZE):
         self.root = Path(root)
         self.objects_dir = self.root / "objects"
@@ -93,7 +104,7 @@ class ObjectStore:
     def _delta_header(self, oid: str) -> tuple[str, int, int]:
         """(base id, content size, chain depth) of the object's delta; FileNotFoundError
         if it has none, DeltaFormatError if the header is damaged."""
-        with open(self.delta_path(oid), "rb") as f:
+        with _open_object(self.delta_path(oid)) as f:
             return deltas_format.parse_header(f.read(deltas_format.HEADER_SIZE))
 
     def delta_base(self, oid: str) -> str | None:
@@ -210,8 +221,8 @@ class ObjectStore:
         if not ranges:
             return True
         try:
-            fd = os.open(self.path(base), os.O_RDONLY)
-        except FileNotFoundError:
+            fd = os.open(self.path(base), os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+        except OSError:
             return True  # the full read will tell
         try:
             sample = b"".join(os.pread(fd, n, off) for off, n in ranges)
@@ -238,7 +249,7 @@ class ObjectStore:
     def _read(self, oid: str, out: memoryview, budget: int, verify: bool) -> None:
         path = self.path(oid)
         try:
-            with open(path, "rb", buffering=0) as f:
+            with _open_object(path) as f:
                 found = os.fstat(f.fileno()).st_size
                 n = 0
                 while found == len(out) and n < found:  # readinto may return short
@@ -258,7 +269,8 @@ class ObjectStore:
         """Rebuild a delta object: its base into `out`, then XOR the payload in place.
         Bases are not verified one by one; the digest of the result covers the chain."""
         try:
-            raw = self.delta_path(oid).read_bytes()
+            with _open_object(self.delta_path(oid)) as f:
+                raw = f.read()
         except FileNotFoundError:
             raise CorruptObjectError(oid, "missing from the object store") from None
         try:
@@ -289,8 +301,83 @@ class ObjectStore:
             return f"unreadable: its delta base {exc.oid[:16]}… is {exc.why}"
         return "corrupt (its delta does not rebuild its contents: the contents do not match its id)"
 
+    def check_stream(self, stream: Stream) -> None:
+        """Before a byte is allocated for it: the stream's declared sizes agree with each
+        other and with the chunk files on disk (a full object's file size; a delta's
+        declared size, which must match its base's, down to a full object). A manifest
+        that declares 2 GiB for a 10-byte file is refused as damaged, unread."""
+        size, chunk_size, chunks = stream.size, stream.chunk_size, stream.chunks
+        if (
+            not isinstance(size, int)
+            or not isinstance(chunk_size, int)
+            or size < 0
+            or chunk_size <= 0
+            or len(chunks) != -(-size // chunk_size)
+        ):
+            raise CorruptObjectError(
+                next(iter(chunks), "?" * 64),
+                f"declared by a damaged manifest (a stream of {size} bytes cannot have {len(chunks)} chunks of {chunk_size})",
+            )
+        for oid, expected in stream.sized_chunks():
+            found = self.content_size(oid)
+            if found != expected:
+                raise CorruptObjectError(oid, f"truncated or resized (expected {expected} bytes, found {found})")
+        memory = _memory_bytes()
+        if memory is not None and size > memory:
+            raise MemoryError(f"a stream of {size} bytes is larger than this machine's memory ({memory} bytes)")
+
+    def content_size(self, oid: str) -> int:
+        """Bytes the object rebuilds to, from what is on disk and without reading it: a full
+        object's file size, or a delta's declared size checked link by link against its
+        base down to a full object (CorruptObjectError if absent, a link, or inconsistent)."""
+        current, expected = oid, None
+        for _ in range(MAX_DELTA_DEPTH + 1):
+            try:
+                found = self._one_size(current, expected)
+            except CorruptObjectError as exc:
+                if current == oid:
+                    raise
+                raise CorruptObjectError(oid, f"unreadable: its delta base {current[:16]}… is {exc.why}") from None
+            if isinstance(found, int):
+                return found
+            current, expected = found
+        raise CorruptObjectError(oid, f"corrupt (its delta chain is deeper than {MAX_DELTA_DEPTH})")
+
+    def _one_size(self, oid: str, expected: int | None) -> int | tuple[str, int]:
+        """A full object's size, or (base, declared size) of a delta; `expected` is what the
+        delta above it declared."""
+        try:
+            st = os.lstat(self.path(oid))
+        except FileNotFoundError:
+            st = None
+        if st is not None:
+            if not stat.S_ISREG(st.st_mode):
+                raise CorruptObjectError(oid, "not a regular file (crafted store?)")
+            if expected is not None and st.st_size != expected:
+                raise CorruptObjectError(oid, f"truncated or resized (expected {expected} bytes, found {st.st_size})")
+            return st.st_size
+        try:
+            st = os.lstat(self.delta_path(oid))
+        except FileNotFoundError:
+            raise CorruptObjectError(oid, "missing from the object store") from None
+        if not stat.S_ISREG(st.st_mode):
+            raise CorruptObjectError(oid, "not a regular file (crafted store?)")
+        try:
+            base, size, _depth = self._delta_header(oid)
+        except deltas_format.DeltaFormatError as exc:
+            raise CorruptObjectError(oid, str(exc)) from None
+        except OSError as exc:
+            raise CorruptObjectError(oid, f"unreadable ({exc.strerror or exc})") from None
+        if expected is not None and size != expected:
+            raise CorruptObjectError(oid, f"truncated or resized (expected {expected} bytes, its delta says {size})")
+        if st.st_size > deltas_format.HEADER_SIZE + size + _DELTA_SLACK:
+            raise CorruptObjectError(oid, f"corrupt (a delta of {st.st_size} bytes for {size} bytes of contents)")
+        return base, size
+
     def read_stream(self, stream: Stream, out: memoryview | None = None) -> bytearray | mmap.mmap | memoryview:
-        """The stream's bytes in one writable buffer (allocated unless `out` is given)."""
+        """The stream's bytes in one writable buffer (allocated unless `out` is given).
+        Its sizes are checked against the store first (`check_stream`)."""
+        self.check_stream(stream)
         buf = _allocate(stream.size) if out is None else out
         view = memoryview(buf).cast("B")
         if len(view) != stream.size:
@@ -308,72 +395,25 @@ class ObjectStore:
         """None if the object is whole (and `size` bytes long, if given), else what is wrong.
         The same path as a read: a delta is rebuilt through its chain and checked."""
         try:
-            if size is None:
-                size = self._content_size(oid)
-            self.read_into(oid, memoryview(bytearray(size)))
+            found = self.content_size(oid)  # checked against the disk before allocating
+            if size is not None and found != size:
+                raise CorruptObjectError(oid, f"truncated or resized (expected {size} bytes, found {found})")
+            self.read_into(oid, memoryview(bytearray(found)))
         except CorruptObjectError as exc:
             return exc.why
         return None
 
-    def _content_size(self, oid: str) -> int:
-        """Bytes the object holds (not what it takes on disk)."""
-        try:
-            return self.path(oid).stat().st_size
-        except FileNotFoundError:
-            pass
-        try:
-            return self._delta_header(oid)[1]
-        except FileNotFoundError:
-            raise CorruptObjectError(oid, "missing from the object store") from None
-        except deltas_format.DeltaFormatError as exc:
-            raise CorruptObjectError(oid, str(exc)) from None
 
-    # -- housekeeping ----------------------------------------------------------------------
-    def iter_oids(self) -> Iterator[str]:
-        """Every stored id, full or delta (each once)."""
-        seen: set[str] = set()
-        for top in (self.objects_dir, self.deltas_dir):
-            if not top.is_dir():
-                continue
-            for fan in sorted(top.iterdir()):
-                if len(fan.name) != 2 or not fan.is_dir():
-                    continue
-                for f in fan.iterdir():
-                    oid = fan.name + f.name
-                    if _OID.match(oid) and oid not in seen:
-                        seen.add(oid)
-                        yield oid
-
-    def remove(self, oids: Iterable[str], older_than: float) -> tuple[int, int]:
-        """Delete the given objects if last modified before `older_than` (epoch seconds).
-
-        The age check keeps objects that a commit in flight has written but not yet
-        referenced from a ref.
-        """
-        count = freed = 0
-        for oid in oids:
-            gone = False
-            for p in (self.path(oid), self.delta_path(oid)):
-                try:
-                    st = p.stat()
-                except FileNotFoundError:
-                    continue
-                if st.st_mtime < older_than:
-                    p.unlink(missing_ok=True)
-                    gone = True
-                    freed += st.st_size
-            count += gone
-        return count, freed
-
-    def remove_stale_temp_files(self, older_than: float) -> int:
-        if not self.tmp_dir.is_dir():
-            return 0
-        n = 0
-        for f in self.tmp_dir.iterdir():
-            try:
-                if f.stat().st_mtime < older_than:
-                    f.unlink()
-                    n += 1
-            except FileNotFoundError:
-                pass
-        return n
+def _open_object(path: Path):  # -> a raw binary file
+    """Open an object file for reading: a regular file, never a symbolic link or a FIFO
+    (which could point out of the store or block the reader forever)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise CorruptObjectError(path.parent.name + path.name, f"unreadable ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise CorruptObjectError(path.parent.name + path.name, "not a regular file (crafted store?)")
+    return open(fd, "rb", buffering=0)

@@ -131,8 +131,8 @@ class Curves(widgets.VBox):
             finally:
                 self._busy = False
             self.draw()
-        except MvcError as exc:
-            self.message.value = f"<span class='mvc-error' style='color:#b00'>{html.escape(str(exc))}</span>"
+        except Exception as exc:  # MvcError, or what a damaged or crafted version makes drawing raise
+            self._error(exc)
 
     def _on_pick(self, change) -> None:
         if self._busy:
@@ -141,7 +141,16 @@ class Curves(widgets.VBox):
             self.ids = list(change["new"])
         else:
             self._metric = change["new"]
-        self.draw()
+        try:
+            self.draw()
+        except Exception as exc:  # a widget callback has no caller: show the error, never raise
+            self._error(exc)
+
+    def _error(self, exc: Exception) -> None:
+        text = (
+            str(exc) if isinstance(exc, MvcError) else f"{type(exc).__name__}: {exc} (is a version damaged? `mvc fsck`)"
+        )
+        self.message.value = f"<span class='mvc-error' style='color:#b00'>{html.escape(text)}</span>"
 
     def draw(self) -> None:
         versions = [self._version(s) for s in self.ids]

@@ -23,6 +23,9 @@ from . import live, timeline_data
 from .curves import Curves
 
 _HERE = Path(__file__).parent
+# What a view shows as its error state instead of raising: our errors, and whatever a
+# damaged or crafted version makes the view code raise (a widget callback has no caller).
+_SHOWN = Exception
 
 
 class TimelineGraph(anywidget.AnyWidget):
@@ -106,7 +109,7 @@ class Timeline(widgets.VBox):
         try:
             self.infos = api.log(path=self.repo, all=True, limit=self.limit)
             self.current_branch = api.head(path=self.repo).branch
-        except MvcError as exc:
+        except _SHOWN as exc:
             self._error(exc)
             return
         ids = {i.id for i in self.infos}
@@ -173,10 +176,9 @@ class Timeline(widgets.VBox):
     def _show_details(self, sha: str) -> None:
         try:
             self.details = timeline_data.version_details(self.repo, sha)
-        except MvcError as exc:
+            self.details_html.value = timeline_data.details_html(self.details)
+        except _SHOWN as exc:
             self._error(exc)
-            return
-        self.details_html.value = timeline_data.details_html(self.details)
 
     def checkout(self) -> str:
         """Check the selected version out through `on_checkout` (the kernel's %mv_checkout)."""
@@ -202,11 +204,11 @@ class Timeline(widgets.VBox):
             return None
         try:
             diff = views.diff_view(api.diff(other, sha, path=self.repo))
-        except MvcError as exc:
+            self.graph.compare = api.resolve(other, path=self.repo)
+            self.details_html.value = timeline_data.diff_html(diff)
+        except _SHOWN as exc:
             self._error(exc)
             return None
-        self.graph.compare = api.resolve(other, path=self.repo)
-        self.details_html.value = timeline_data.diff_html(diff)
         self.plot([other, sha])
         return diff
 
@@ -214,14 +216,19 @@ class Timeline(widgets.VBox):
         revs = revs or [r for r in (self.graph.compare, self.graph.selected) if r]
         try:
             self.curves = Curves(self.repo, revs)
-        except MvcError as exc:
+        except _SHOWN as exc:
             self._error(exc)
             return None
         self.extra.children = [self.curves]
         return self.curves
 
     def _error(self, exc: Exception) -> None:
-        self.status.value = f"<span class='mvc-error' style='color:#b00'>{html.escape(str(exc))}</span>"
+        text = (
+            str(exc)
+            if isinstance(exc, MvcError)
+            else f"{type(exc).__name__}: {exc} (is this version damaged? `mvc fsck`)"
+        )
+        self.status.value = f"<span class='mvc-error' style='color:#b00'>{html.escape(text)}</span>"
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs)
