@@ -2,7 +2,7 @@
 the kernel session. What the user typed (a commit message, a revision) arrives as comm
 *data* and is passed as arguments, never spliced into code.
 
-Request  {"id": n, "action": "checkout"|"commit"|"status", "rev", "message", "names", "force"}
+Request  {"id": n, "action": "checkout"|"commit"|"status", "rev", "message", "names", "force", "allow"}
 Reply    {"id": n, "ok": true, "result": {...}}
          {"id": n, "ok": false, "error": "<error class>", "message": str[, "names": [...]]}
 
@@ -46,6 +46,16 @@ def handle(session: KernelSession, data: Any) -> dict:
         if isinstance(exc, DirtyCheckoutError):
             reply["names"] = list(exc.names)
         return reply
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # noqa: B036 - a version's data must not leave the sidebar without a reply
+        return {
+            "id": request_id,
+            "ok": False,
+            "error": type(exc).__name__,
+            "message": f"{type(exc).__name__}: {str(exc)[:300]}. The version may be damaged or crafted: "
+            "run `mvc fsck`, and check out another version.",
+        }
     return {"id": request_id, "ok": True, "result": jsonable(result)}
 
 
@@ -74,7 +84,11 @@ def _dispatch(session: KernelSession, data: Any) -> dict:
     if action == "commit":
         return _commit_json(session.commit(_text(data, "message"), names))
     if action == "checkout":
-        return _checkout_json(session.checkout(_text(data, "rev"), names, force=data.get("force") is True))
+        allow = data.get("allow") or []
+        if not isinstance(allow, list) or not all(isinstance(a, str) for a in allow):
+            raise BadRequest("'allow' must be a list of MODULE.NAME strings.")
+        report = session.checkout(_text(data, "rev"), names, force=data.get("force") is True, allow=allow)
+        return _checkout_json(report)
     raise BadRequest(f"unknown action {action!r}: use 'status', 'commit' or 'checkout'.")
 
 
@@ -100,6 +114,7 @@ def _checkout_json(r: CheckoutReport) -> dict:
         "restored": r.restored,
         "left_alone": r.left_alone,
         "failed": r.failed,
+        "untrusted": r.untrusted,
         "left_behind": r.left_behind,
         "message": messages.checkout_text(r),
     }

@@ -14,7 +14,7 @@ from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from .. import api
-from ..errors import MvcError
+from ..errors import MvcError, UntrustedDataError
 from ..present import history, text
 from ..session import KernelSession
 from . import messages
@@ -27,6 +27,8 @@ def _friendly(fn):
     def wrapper(self, line=""):
         try:
             return fn(self, line)
+        except UntrustedDataError as exc:
+            raise UsageError(messages.untrusted_text(exc)) from None
         except MvcError as exc:
             raise UsageError(str(exc)) from None
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from .. import api
+from ..errors import UntrustedDataError
 from ..present import fmt
 from ..session import CheckoutReport, CommitReport
 
@@ -55,7 +56,17 @@ def checkout_text(r: CheckoutReport) -> str:
             + "): "
             + fmt.names(r.left_alone)
         )
-    lines.extend(f"Not restored: {n}: {why}" for n, why in r.failed.items())
+    for n, why in r.failed.items():
+        if n in r.untrusted:
+            # The magic's own words: its flag, not the API's allow=[...].
+            g = r.untrusted[n]
+            lines.append(
+                f"Not restored: {n}: refused to load {g!r} (not on the safe-load list; loading it "
+                f"could run code). If you trust this version's author: "
+                f"%mv_checkout {r.version.short_id} {n} --allow {g}  (or `mvc trust {g}`)"
+            )
+        else:
+            lines.append(f"Not restored: {n}: {why}")
     if r.left_behind:
         short = r.left_behind[:8]
         lines.append(
@@ -69,6 +80,16 @@ def checkout_text(r: CheckoutReport) -> str:
             "before saving."
         )
     return "\n".join(lines)
+
+
+def untrusted_text(exc: UntrustedDataError) -> str:
+    """The safe loader's refusal in the magics' own terms (`--allow`, not `allow=[...]`)."""
+    return (
+        f"refused to load {exc.global_name!r} while loading variable {exc.variable!r} of version "
+        f"{exc.version}: it is not on the safe-load list, and loading it could run code. If you "
+        f"trust this version's author: add --allow {exc.global_name} to the magic (or run "
+        f"`mvc trust {exc.global_name}` once for this repository)."
+    )
 
 
 def status_text(st: api.Status) -> str:

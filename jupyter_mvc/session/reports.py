@@ -39,6 +39,6 @@ class CheckoutReport:
     left_alone: tuple[str, ...]  # variables in the namespace the checkout did not touch
     names_given: bool  # only some variables were asked for
     failed: dict[str, str] = field(default_factory=dict)  # name -> why it did not load
-    failed_kinds: dict[str, str] = field(default_factory=dict)  # name -> error class name
+    untrusted: dict[str, str] = field(default_factory=dict)  # name -> the class the safe loader refused
     left_behind: str | None = None  # a detached version no ref reaches any more
     notebook: NotebookRestore | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import keyword
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -17,12 +18,33 @@ from ..errors import (
     NothingToCommitError,
     SerializationError,
     UnknownVariableError,
+    UntrustedDataError,
     VariableNotFoundError,
 )
 from ..objects import Version
+from ..present import fmt
 from . import notebook as notebook_file
 from .kernel import Kernel
 from .reports import CheckoutReport, CommitReport, NotebookRestore
+
+# Names a checkout never assigns: the kernel's own (IPython's history and display hooks,
+# builtins, the exit helpers) and any name starting with "_" (private or IPython's).
+RESERVED_NAMES = frozenset(
+    {"__builtins__", "get_ipython", "In", "Out", "exit", "quit", "_", "__", "___", "_ih", "_oh", "_dh"}
+)
+
+
+def refused_name(name: str) -> str | None:
+    """Why a version's variable `name` must not be assigned into a kernel's namespace
+    (None: it may be)."""
+    if not isinstance(name, str) or not name.isidentifier():
+        return "it is not a Python identifier"
+    if keyword.iskeyword(name):
+        return "it is a Python keyword"
+    if name in RESERVED_NAMES or name.startswith("_"):
+        return "the kernel reserves it"
+    return None
+
 
 _NO_NOTEBOOK = (
     "the notebook file (no notebook behind this kernel: a terminal, or nbclient without "
@@ -41,7 +63,8 @@ class SessionState:
     autocommit: bool = False
     # name -> content id of a value this kernel knows is stored (committed or checked out),
     # so restoring a variable from an older version does not count as an unsaved change.
-    known_ids: dict[str, str] = field(default_factory=dict)
+    # (content id, codec): a value compares by the codec its version was stored with.
+    known_ids: dict[str, tuple[str, str]] = field(default_factory=dict)
     # Set on the first commit, so later commits go to the same repository even after a
     # `%cd`; None: the notebook's folder, else the working directory.
     repo_path: str | None = None
@@ -149,7 +172,7 @@ class KernelSession:
         self.state.version = info.id
         self.state.tracked = set(objects)
         self.state.track_all = not names
-        self.state.known_ids.update({n: e.content_id for n, e in version.manifest.variables.items()})
+        self.state.known_ids.update({n: (e.content_id, e.codec) for n, e in version.manifest.variables.items()})
         first = tuple(m for m in missing if m not in self.state.said)
         if not auto:
             self.state.said.update(first)
@@ -219,7 +242,9 @@ class KernelSession:
     ) -> CheckoutReport:
         """Put a version's variables (all, or `names`) into the namespace. Raises
         DirtyCheckoutError (with `.names`) rather than overwrite values stored nowhere,
-        unless `force`."""
+        unless `force`. Only identifiers the kernel does not reserve are assigned
+        (`refused_name`); each other variable, and each that fails to load, is listed by
+        name in the report's `failed` while the rest load."""
         names = list(dict.fromkeys(names))
         path = self.path()
         target = api.show(rev, path=path)
@@ -227,20 +252,27 @@ class KernelSession:
         for n in names:
             if n not in entries:
                 raise VariableNotFoundError(n, target.info.short_id, list(entries))
-        wanted = names or list(entries)
+        wanted = [n for n in names or list(entries) if refused_name(n) is None]
         if not force:
             dirty = self._dirty([n for n in wanted if n in self.ns], target)
             if dirty:
                 raise DirtyCheckoutError(rev, dirty)
         nb_path = self._notebook_to_restore(target) if notebook else None
         result = api.checkout(
-            rev, names or None, path=path, namespace=self.ns, new_branch=new_branch, trust=trust, allow=allow
+            rev,
+            names or None,
+            path=path,
+            namespace=self.ns,
+            new_branch=new_branch,
+            trust=trust,
+            allow=allow,
+            refuse=refused_name,
         )
         restored = tuple(result.objects)
         if not names:
             self.state.version = result.version.id
-            self.state.tracked = set(entries)
-        self.state.known_ids.update({n: entries[n].content_id for n in restored})
+            self.state.tracked = set(wanted)
+        self.state.known_ids.update({n: (entries[n].content_id, entries[n].codec) for n in restored})
         restore: NotebookRestore | None = None
         if nb_path:
             data = api.read_file(target.info.id, "notebook.ipynb", path=path)
@@ -252,8 +284,11 @@ class KernelSession:
             restored=restored,
             names_given=bool(names),
             left_alone=tuple(sorted(set(self.user_variables().objects) - set(wanted))),
-            failed={k: str(v) for k, v in result.failed.items()},
-            failed_kinds={k: type(v).__name__ for k, v in result.failed.items()},
+            # A name from a crafted manifest may hold escape sequences: the report's keys are printable.
+            failed={fmt.printable(k): str(v) for k, v in result.failed.items()},
+            untrusted={
+                fmt.printable(k): v.global_name for k, v in result.failed.items() if isinstance(v, UntrustedDataError)
+            },
             left_behind=result.left_behind,
             notebook=restore,
         )
@@ -268,14 +303,19 @@ class KernelSession:
         for n in overwrite:
             if n not in st.changed and n not in st.new:
                 continue
-            try:
-                current = api.fingerprint(self.ns[n], n, path=self.path())
-            except SerializationError:
-                dirty.append(n)
-                continue
-            if current not in (entries[n].content_id, self.state.known_ids.get(n)):
+            stored = [(entries[n].content_id, entries[n].codec)]
+            if n in self.state.known_ids:
+                stored.append(self.state.known_ids[n])
+            if not any(self._holds(n, content_id, codec) for content_id, codec in stored):
                 dirty.append(n)
         return dirty
+
+    def _holds(self, name: str, content_id: str, codec: str) -> bool:
+        """Whether the kernel's value of `name` is the one stored as `content_id`."""
+        try:
+            return api.fingerprint(self.ns[name], name, path=self.path(), codec=codec) == content_id
+        except SerializationError:
+            return False  # it cannot be stored that way, so it is not that value
 
     def _notebook_to_restore(self, target: Version) -> str:
         if "notebook.ipynb" not in target.files:

@@ -142,15 +142,18 @@ export class VersionsModel implements IDisposable {
   /**
    * Check out `rev` into the kernel. A checkout that would discard changes rejects with a
    * KernelError whose `error` is 'DirtyCheckoutError' and whose `names` lists them; the
-   * caller may ask the user and call again with `force`.
+   * caller may ask the user and call again with `force`. Variables refused by the safe
+   * loader come back in `result.untrusted` (variable -> class); `allow` retries with
+   * exactly those classes trusted for this one load.
    */
-  async checkout(rev: string, force = false): Promise<ICheckoutResult> {
+  async checkout(rev: string, force = false, allow: string[] = []): Promise<ICheckoutResult> {
     const panel = this.need();
     try {
       const result = await this.bridge.request(panel.sessionContext, {
         action: 'checkout',
         rev,
-        force
+        force,
+        ...(allow.length ? { allow } : {})
       });
       await this.refresh();
       this.say(result.message, false, panel);

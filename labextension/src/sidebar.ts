@@ -198,9 +198,30 @@ export class VersionsPanel extends Widget {
     await this.model.commit(answer.value).catch(ignore);
   }
 
-  private async checkout(v: ILogEntry, force = false): Promise<void> {
+  private async checkout(v: ILogEntry, force = false, allow: string[] = []): Promise<void> {
     try {
-      await this.model.checkout(v.id, force);
+      const result = await this.model.checkout(v.id, force, allow);
+      const refused = [...new Set(Object.values(result.untrusted))];
+      if (refused.length && !allow.length) {
+        // Name exactly what would be trusted, and only for this load.
+        const body = document.createElement('p');
+        body.className = 'jp-mvc-trust-dialog';
+        body.textContent =
+          `Not loaded: ${Object.keys(result.untrusted).join(', ')}. They name classes outside ` +
+          `the safe list, and loading them could run code: ${refused.join(', ')}. ` +
+          "Trust these for this check out only if you trust the version's author.";
+        const ok = await showDialog({
+          title: `Trust and retry ${v.short_id}?`,
+          body: new Widget({ node: body }),
+          buttons: [
+            Dialog.cancelButton(),
+            Dialog.warnButton({ label: `Trust ${refused.length === 1 ? refused[0] : `${refused.length} classes`} and retry` })
+          ]
+        });
+        if (ok.button.accept) {
+          return this.checkout(v, true, refused);
+        }
+      }
     } catch (err) {
       // Decided on the error's type, never on its text.
       if (!force && err instanceof KernelError && err.error === DIRTY_CHECKOUT) {

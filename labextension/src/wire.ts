@@ -135,6 +135,8 @@ export interface ICommRequest {
   message?: string;
   names?: string[];
   force?: boolean;
+  /** Classes to trust for this one checkout ("Trust and retry"). */
+  allow?: string[];
 }
 
 /** `commit`: what was captured. */
@@ -161,6 +163,8 @@ export interface ICheckoutResult {
   left_alone: string[];
   /** name -> why it could not be restored */
   failed: Record<string, string>;
+  /** name -> the class the safe loader refused (a subset of `failed`) */
+  untrusted: Record<string, string>;
   left_behind: string | null;
   message: string;
 }

@@ -254,7 +254,7 @@ def test_rest_keys_are_all_required(wire):
 
 # The comm contract, as wire.ts declares it (the front-end side of the comm test below).
 COMM_CONTRACT = {
-    "ICommRequest": {"id", "action", "rev", "message", "names", "force"},
+    "ICommRequest": {"id", "action", "rev", "message", "names", "force", "allow"},
     "ICommSuccess": {"id", "ok", "result"},
     "ICommError": {"id", "ok", "error", "message", "names"},
     "IStatusResult": {"version", "branch", "changed", "unchanged", "new", "missing", "message"},
@@ -269,14 +269,24 @@ COMM_CONTRACT = {
         "metrics",
         "message",
     },
-    "ICheckoutResult": {"id", "short_id", "branch", "restored", "left_alone", "failed", "left_behind", "message"},
+    "ICheckoutResult": {
+        "id",
+        "short_id",
+        "branch",
+        "restored",
+        "left_alone",
+        "failed",
+        "untrusted",
+        "left_behind",
+        "message",
+    },
 }
 
 
 def test_comm_interfaces_declare_the_contract(wire):
     for name, keys in COMM_CONTRACT.items():
         assert wire[name].keys == keys, (name, sorted(wire[name].keys))
-    assert wire["ICommRequest"].optional == {"rev", "message", "names", "force"}
+    assert wire["ICommRequest"].optional == {"rev", "message", "names", "force", "allow"}
     assert wire["ICommError"].optional == {"names"}
 
 
