@@ -1,7 +1,7 @@
 """Live objects <-> (skeleton bytes, out-of-band buffers), by one of two codecs.
 
-`data1` (codecs/data.py) first: containers, scalars, numpy arrays, torch tensors and, via
-their extension modules, DataFrames and estimators, as a strictly validated JSON skeleton
+`data1` (codecs/data/) first: containers, scalars, numpy arrays, torch tensors and, via
+codecs/frames.py, pandas DataFrames and Series, as a strictly validated JSON skeleton
 plus raw buffers; loading it runs no pickle. Whatever it cannot represent goes through
 `pickle5`: pickle protocol 5 with `buffer_callback`, for numpy, pandas, scikit-learn,
 PyTorch and user classes alike. Either way large contiguous buffers leave the skeleton

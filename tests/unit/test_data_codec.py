@@ -243,24 +243,21 @@ def test_frames_use_their_extension_when_it_can_hold_them():
     assert json.loads(enc.skeleton)["root"]["items"][0][1]["kind"] == "frame"
 
 
-def test_estimators_take_data1_only_when_they_load_without_allow():
+def test_estimators_are_pickled_for_the_audited_unpickler():
+    """skops was tried and dropped: its archives differ run to run (member names from id(),
+    zip timestamps), so an unchanged model looked changed, and `import skops.io` took 2.1 s.
+    Estimators go through the budgeted unpickler (families by real module, Tree shims)."""
     pytest.importorskip("sklearn")
-    pytest.importorskip("skops")
-    pytest.importorskip("jupyter_mvc.codecs.estimators")
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.linear_model import LinearRegression
 
     rng = np.random.default_rng(0)
     X = rng.random((30, 3))
     y = X @ np.array([1.0, -2.0, 0.5])
-    linear = LinearRegression().fit(X, y)
-    out, enc = data_round_trip({"model": linear})
-    assert json.loads(enc.skeleton)["root"]["items"][0][1]["kind"] == "estimator"
-    assert type(out["model"]) is LinearRegression and np.array_equal(out["model"].predict(X), linear.predict(X))
-    # a forest's Tree is outside skops' default trust: pickled, so it loads as before
-    forest = RandomForestClassifier(n_estimators=3, random_state=0).fit(X, y > 0)
-    out, enc = round_trip(forest)
-    assert enc.codec == "pickle5" and np.array_equal(out.predict(X), forest.predict(X))
+    for model in (LinearRegression().fit(X, y), RandomForestClassifier(n_estimators=3, random_state=0).fit(X, y > 0)):
+        out, enc = round_trip(model)
+        assert enc.codec == "pickle5" and np.array_equal(out.predict(X), model.predict(X))
+        assert encode("m", model).skeleton == enc.skeleton  # deterministic: same bytes, same id
 
 
 # -- which codec each type takes ----------------------------------------------------------------
@@ -505,7 +502,8 @@ CASES = {
     "tensor size": (doc(ten("bfloat16", shape=(3,))), [bytearray(8)], "needs 6 bytes"),
     "tensor 2**62 elements": (doc(ten(shape=(2**62,))), [bytearray(16)], "too big to exist"),
     "frame meta not object": (doc({"kind": "frame", "meta": [], "buffers": []}), [], "meta is not an object"),
-    "estimator buffers not list": (doc({"kind": "estimator", "meta": {}, "buffers": 0}), [], "buffers are not a list"),
+    "frame buffers not list": (doc({"kind": "frame", "meta": {}, "buffers": 0}), [], "buffers are not a list"),
+    "estimator kind (never written)": (doc({"kind": "estimator", "meta": {}, "buffers": []}), [], "estimator"),
     "frame buffer out of range": (doc({"kind": "frame", "meta": {}, "buffers": [3]}), [], "names buffer 3"),
 }
 

@@ -27,7 +27,6 @@ NODE is an object with a "kind" and exactly that kind's fields:
     ref       buffer: i                the same array/tensor object as the earlier node
                                        owning buffer i
     frame     meta, buffers: [i...]    pandas, by codecs/frames.py
-    estimator meta, buffers: [i...]    scikit-learn, by codecs/estimators.py
 
 `encode` returns None when anything in the object graph is not representable (the caller
 then falls back to pickle). `decode` checks the whole document - sizes, depth, node

@@ -106,20 +106,17 @@ class _Builder:
 
     def extension(self, node: dict) -> Any:
         kind = node["kind"]
-        codec = _extension("frames" if kind == "frame" else "estimators")
+        codec = _extension("frames")
         if codec is None:
-            what = "a pandas object" if kind == "frame" else "a scikit-learn estimator"
             raise InvalidDataError(
                 self.variable,
                 self.version,
-                f"it holds {what} stored as data and this installation cannot read it",
+                "it holds a pandas object stored as data and this installation cannot read it",
                 "Install the data extras (pip install 'jupyter_mvc[data]') and load it again.",
             )
         views = [memoryview(self.buffers[i]) for i in node["buffers"]]
         try:
-            if kind == "frame":
-                return codec.decode(node["meta"], views, variable=self.variable, version=self.version)
-            return codec.decode(node["meta"], views, allow=self.allow, variable=self.variable, version=self.version)
+            return codec.decode(node["meta"], views, variable=self.variable, version=self.version)
         except MvcError:
             raise
         except Exception as exc:  # the extension found its part damaged

@@ -214,8 +214,6 @@ class _Checker:
         for index in indexes:
             self.use(index, node["kind"])
 
-    _estimator = _frame
-
 
 def _parse(skeleton: Any) -> dict:
     view = memoryview(skeleton)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import collections
-import importlib
 import json
 import math
 import struct
 import sys
-from collections.abc import Sequence
 from typing import Any
 
 from .schema import (
@@ -167,8 +165,6 @@ class _Encoder:
         module = type(obj).__module__ or ""
         if (module == "pandas" or module.startswith("pandas.")) and "pandas" in sys.modules:
             kind, codec = "frame", _extension("frames")
-        elif "sklearn" in sys.modules and hasattr(obj, "get_params") and hasattr(obj, "fit"):
-            kind, codec = "estimator", _extension("estimators")
         else:
             raise _Unrepresentable
         if codec is None:
@@ -181,21 +177,9 @@ class _Encoder:
         if out is None:
             raise _Unrepresentable
         meta, views = out
-        if not isinstance(meta, dict) or (kind == "estimator" and not _trusted_by_default(views)):
+        if not isinstance(meta, dict):
             raise _Unrepresentable
         return {"kind": kind, "meta": meta, "buffers": [self.buffer(memoryview(v)) for v in views]}
-
-
-def _trusted_by_default(views: Sequence[Any]) -> bool:
-    """Whether a skops dump loads without `allow`. One that names types skops does not
-    trust by default (a random forest's Tree, an MLP's optimizer) stays pickled: the
-    restricted unpickler accepts scikit-learn's own classes by type, so it loads as it
-    always did instead of being refused."""
-    try:
-        sio = importlib.import_module("skops.io")
-        return len(views) == 1 and not sio.get_untrusted_types(data=bytes(memoryview(views[0])))
-    except Exception:  # no skops, or a dump it cannot read: not data then
-        return False
 
 
 def _atomic_tuple(value: tuple) -> bool:

@@ -88,7 +88,6 @@ _FIELDS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "tensor": (frozenset({"dtype", "shape", "buffer", "requires_grad", "parameter", "device"}), frozenset()),
     "ref": (frozenset({"buffer"}), frozenset()),
     "frame": (frozenset({"meta", "buffers"}), frozenset()),
-    "estimator": (frozenset({"meta", "buffers"}), frozenset()),
 }
 _KEY_KINDS = frozenset({"none", "bool", "int", "float", "str", "tuple"})
 # kind -> (every key a node of it must have, every key it may have), "kind" included
@@ -96,7 +95,7 @@ _KEYS = {kind: (req | {"kind"}, req | opt | {"kind"}) for kind, (req, opt) in _F
 
 
 def _extension(name: str) -> Any:
-    """codecs/frames.py or codecs/estimators.py, or None where it (or what it needs) is
+    """codecs/frames.py, or None where it (or what it needs) is
     missing: those kinds then go through pickle."""
     try:
         return importlib.import_module(f"..{name}", __package__)  # jupyter_mvc.codecs.<name>
