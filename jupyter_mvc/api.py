@@ -12,18 +12,27 @@ every `on_change` subscriber (the open widgets) is told, so no face can forget t
 from __future__ import annotations
 
 import functools
+import io
+import json
 import os
+import pickle
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from .codecs.tensors import reduce_tensor
+from .errors import SerializationError
 from .objects import FsckReport, GcReport, Version, VersionDiff, VersionInfo
 from .repo import CheckoutResult, Repo, maintenance
 from .repo.metrics import MetricsBuffer
 from .repo.packing import is_variable_name
+from .store import digest
+
+if TYPE_CHECKING:
+    from .reproduction import ReproduceReport
 
 PathLike = str | os.PathLike
 Where = PathLike | Repo
@@ -51,7 +60,9 @@ __all__ = [
     "on_change",
     "open_repo",
     "read_file",
+    "reproduce",
     "resolve",
+    "rm",
     "show",
     "status",
     "tag",
@@ -128,16 +139,35 @@ def commit(
     files: Mapping[str, bytes | str] | None = None,
     env: Mapping | None = None,
     allow_secrets: bool = False,
+    carry: bool = True,
 ) -> VersionInfo:
-    """Snapshot `objects` (name -> object). Metrics logged with `log_metric` since the last
-    commit are included (explicit `metrics` win) and then cleared."""
+    """Snapshot `objects` (name -> object). With `carry` (default) the version is the whole
+    tracked state: HEAD's other variables are carried forward unchanged, by reference (no
+    bytes); `rm` stops tracking one. Variables sharing objects are stored as one group.
+    Metrics logged with `log_metric` since the last commit are included (explicit
+    `metrics` win) and then cleared."""
     merged = {**_metrics.pending(), **(metrics or {})}
     with _opened(path, create=True) as repo:
         info = repo.commit(
-            objects, message, metrics=merged, params=params, files=files, env=env, allow_secrets=allow_secrets
+            objects,
+            message,
+            metrics=merged,
+            params=params,
+            files=files,
+            env=env,
+            allow_secrets=allow_secrets,
+            carry=carry,
         )
     _metrics.clear()
     return info
+
+
+@_changes_history
+def rm(names: Iterable[str], *, path: Where = ".", message: str | None = None) -> VersionInfo:
+    """Commit a version without `names` (each must be tracked by HEAD; VariableNotFoundError
+    lists those that are); the other variables, params and files carry over."""
+    with _opened(path) as repo:
+        return repo.rm(names, message)
 
 
 def log(rev: str | None = None, *, path: Where = ".", limit: int | None = None, all: bool = False) -> list[VersionInfo]:
@@ -269,11 +299,25 @@ class Status:
 
 
 def status(
-    namespace: Mapping[str, Any], names: Iterable[str] | None = None, *, path: Where = ".", rev: str | None = None
+    namespace: Mapping[str, Any],
+    names: Iterable[str] | None = None,
+    *,
+    path: Where = ".",
+    rev: str | None = None,
+    known: Mapping[str, Iterable[tuple[str, str]]] | None = None,
 ) -> Status:
     """Compare variables in `namespace` with the checked-out version (or `rev`, e.g. the
     version one kernel last committed) by content id (pickles out-of-band and hashes;
-    writes nothing). `names`: the candidates for `new`."""
+    writes nothing). `names`: the candidates for `new`.
+
+    `known`: name -> (id, codec) pairs a caller knows stand for one stored value, e.g. the
+    fingerprints (`fingerprint`, `CANONICAL` included) a value restored by a checkout has
+    in its kernel, next to its stored (content id, codec). They apply to a variable when
+    the version's own (content id, codec) is among them, so a restored value whose
+    encoding differs from the stored bytes (numpy scalars no longer sharing a dtype
+    object) counts as unchanged, while a real change does not
+    match any of them. The version's own codec is tried first: an unchanged array costs
+    one hash of its buffers, as before."""
     with _opened(path) as repo:
         sha = repo.refs.head() if rev is None else repo.resolve(rev)
         if sha is None:
@@ -286,7 +330,7 @@ def status(
                 continue  # a damaged entry's name: no namespace can hold it (checkout reports it)
             if name not in namespace:
                 missing.append(name)
-            elif repo.fingerprint(namespace[name], name, entry.codec) == entry.content_id:
+            elif _matches(repo, namespace[name], name, (entry.content_id, entry.codec), (known or {}).get(name, ())):
                 unchanged.append(name)
             else:
                 changed.append(name)
@@ -296,11 +340,92 @@ def status(
         )
 
 
+def _matches(repo: Repo, obj: Any, name: str, stored: tuple[str, str], known: Iterable[tuple[str, str]]) -> bool:
+    """Whether `obj` is the value stored as `stored` (content id, codec): its fingerprint
+    by that codec is the id, or matches one of the `known` pairs standing for it. Each
+    codec hashes `obj` at most once; the stored codec's failure to encode `obj` raises
+    (SerializationError: the caller decides), another's only rules that pair out."""
+    aliases = set(known)
+    pairs = {stored} | aliases if stored in aliases else {stored}
+    ids: dict[str, set[str]] = {}
+    for content_id, codec in pairs:
+        ids.setdefault(codec, set()).add(content_id)
+    for codec in [stored[1], *sorted(ids.keys() - {stored[1]})]:
+        try:
+            fp = _canonical(obj) if codec == CANONICAL else repo.fingerprint(obj, name, codec)
+        except (SerializationError, ValueError):
+            if codec == stored[1]:
+                raise
+            continue
+        if fp in ids[codec]:
+            return True
+    return False
+
+
+# Not a codec: the pseudo-codec of `fingerprint(..., codec=CANONICAL)`.
+CANONICAL = "canonical"
+
+
 def fingerprint(obj: Any, name: str = "obj", *, path: Where = ".", codec: str | None = None) -> str:
     """The content id `obj` would get if committed now (hashes, writes nothing); `codec`
-    to compare with a version stored with that codec (see `VariableEntry.codec`)."""
+    to compare with a version stored with that codec (see `VariableEntry.codec`).
+
+    `codec=CANONICAL`: a fingerprint of the value itself rather than of how a codec lays
+    it out, equal for values that differ only in what they share with the rest of the
+    process (numpy dtype objects: a restored estimator's scalars no longer share the
+    dtype its arrays use).
+    No version stores it; a kernel keeps it to recognise a value it committed or checked
+    out (`status(known=...)`). Large buffers are hashed in place, never copied; needs no
+    repository."""
+    if codec == CANONICAL:
+        return _canonical(obj, name)
     with _opened(path) as repo:
         return repo.fingerprint(obj, name, codec)
+
+
+class _CanonicalPickler(pickle.Pickler):
+    """Protocol 5, buffers out-of-band; a numpy dtype becomes a persistent id naming it
+    (so it is never memoized: sharing the process's dtype singletons or not pickles the
+    same); torch tensors hand their storage over as the codecs do."""
+
+    def persistent_id(self, obj: Any) -> Any:
+        if type(obj).__module__.startswith("numpy") and isinstance(obj, sys.modules["numpy"].dtype):
+            plain = obj.fields is None and obj.subdtype is None
+            return "numpy.dtype:" + (obj.str if plain else repr(obj.descr))
+        return None
+
+    def reducer_override(self, obj: Any) -> Any:
+        torch = sys.modules.get("torch")
+        if torch is not None and isinstance(obj, torch.Tensor):
+            return reduce_tensor(obj)
+        return NotImplemented
+
+
+def _canonical(obj: Any, name: str = "obj") -> str:
+    buffers: list[pickle.PickleBuffer] = []
+    f = io.BytesIO()
+    try:
+        _CanonicalPickler(f, protocol=5, buffer_callback=buffers.append).dump(obj)
+        hashes = [digest(b.raw()) for b in buffers]
+    except Exception as exc:
+        raise SerializationError(name, name, exc) from exc
+    return digest(json.dumps([digest(f.getvalue()), hashes]).encode())
+
+
+def reproduce(
+    rev: str = "HEAD", *, path: Where = ".", tolerance: float = 0.0, timeout: float = 600.0
+) -> ReproduceReport:
+    """Re-run the cells `rev` recorded (its history.py) in a fresh kernel, in a temporary
+    copy of the notebook's folder (jupyter_mvc's own magics skipped: the run writes no
+    version), and compare each stored variable with what the run produced: bit-identical
+    by content id, else by value (arrays: max |delta| <= `tolerance`; DataFrames:
+    pandas.testing), and the scalar metrics. `timeout`: seconds per cell. Never touches
+    the caller's kernel or files."""
+    from .reproduction import runner
+
+    folder = path.root if isinstance(path, Repo) else Path(path)
+    with _opened(path) as repo:
+        return runner.reproduce(repo, rev, folder, tolerance=tolerance, timeout=timeout)
 
 
 # -- housekeeping ---------------------------------------------------------------------------------

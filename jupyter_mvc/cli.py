@@ -3,7 +3,8 @@
 mvc log [REV] [-n N] [--all]     mvc show REV      mvc diff A [B]
 mvc export REV NAME -o FILE      mvc fsck          mvc gc [--grace SECONDS]
 mvc branch [NAME [REV]] [-d NAME] mvc tag [NAME [REV]] [-d NAME]
-mvc trust MODULE.NAME
+mvc rm NAME... [-m MSG]
+mvc trust MODULE.NAME            mvc reproduce [REV] [--tolerance X] [--timeout S]
 """
 
 from __future__ import annotations
@@ -88,6 +89,19 @@ def _cmd_trust(args: Any) -> None:
     print(f"{args.name} may now load from this repository's versions (kept in your own config, not the repository)")
 
 
+def _cmd_reproduce(args: Any) -> int:
+    from .reproduction import table
+
+    report = api.reproduce(args.rev, path=args.path, tolerance=args.tolerance, timeout=args.timeout)
+    print("\n".join(table.lines(report)))
+    return 0 if report.ok else 1
+
+
+def _cmd_rm(args: Any) -> None:
+    info = api.rm(args.names, path=args.path, message=args.message)
+    print(f"committed {info.short_id}: no longer tracks {', '.join(args.names)} ({len(info.variables)} left)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mvc", description="jupyter_mvc: versions of notebook state")
     p.add_argument("-C", dest="path", default=".", help="run as if started in this folder")
@@ -122,6 +136,15 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("rev", nargs="?", default="HEAD")
         s.add_argument("-d", "--delete", metavar="NAME")
         s.set_defaults(run=run)
+    s = sub.add_parser("reproduce", help="re-run a version's cells in a fresh kernel and compare (exit 1 if not)")
+    s.add_argument("rev", nargs="?", default="HEAD")
+    s.add_argument("--tolerance", type=float, default=0.0, help="max |delta| allowed for numbers (default 0)")
+    s.add_argument("--timeout", type=float, default=600.0, help="seconds per cell (default 600)")
+    s.set_defaults(run=_cmd_reproduce)
+    s = sub.add_parser("rm", help="commit a version without these variables (stop tracking them)")
+    s.add_argument("names", nargs="+", metavar="NAME")
+    s.add_argument("-m", "--message", help="what this version is (default: rm NAME...)")
+    s.set_defaults(run=_cmd_rm)
     s = sub.add_parser("trust", help="allow MODULE.NAME to load from this repository")
     s.add_argument("name")
     s.set_defaults(run=_cmd_trust)

@@ -1,7 +1,8 @@
 """Plain data that crosses layers: what a version holds and what views of history return.
 
 No I/O and no third-party imports here, so every layer (and every face) can use these.
-The JSON forms are the on-disk manifest format; `SCHEMA` versions it.
+The JSON forms are the on-disk manifest format; `SCHEMA` versions it: schema 2 added the
+optional entry fields `carried_from` and `group` (schema 1 manifests read as before).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-SCHEMA = 1
+SCHEMA = 2
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,15 @@ class VariableEntry:
     skeleton: Stream
     streams: tuple[Stream, ...] = ()
     buffers: tuple[tuple[int, int, int], ...] = ()
+    # The version whose commit wrote these streams, when this one carried the entry forward
+    # unchanged (its bytes cost nothing here). None: written by this version.
+    carried_from: str | None = None
+    # Co-variables (sharing referents) are stored as ONE pickle of {name: obj}; each member's
+    # entry points at the group's streams. `group` is the group's content id, `members`
+    # every name in that pickle. A member's own `content_id`/`size` are those it would have
+    # alone (pickle5), so status compares it like any other variable.
+    group: str | None = None
+    members: tuple[str, ...] = ()
 
     def sized_chunks(self) -> list[tuple[str, int]]:
         """(oid, byte size) of every chunk this variable needs."""
@@ -81,10 +91,13 @@ class VariableEntry:
             "skeleton": self.skeleton.to_json(),
             "streams": [s.to_json() for s in self.streams],
             "buffers": [list(b) for b in self.buffers],
+            **({"carried_from": self.carried_from} if self.carried_from else {}),
+            **({"group": {"id": self.group, "members": list(self.members)}} if self.group else {}),
         }
 
     @classmethod
     def from_json(cls, d: dict) -> VariableEntry:
+        group = d.get("group") or {}
         return cls(
             name=str(d["name"]),
             type=str(d["type"]),
@@ -95,6 +108,9 @@ class VariableEntry:
             skeleton=Stream.from_json(d["skeleton"]),
             streams=tuple(Stream.from_json(s) for s in d.get("streams", [])),
             buffers=tuple((int(b[0]), int(b[1]), int(b[2])) for b in d.get("buffers", [])),
+            carried_from=d.get("carried_from"),
+            group=group.get("id"),
+            members=tuple(group.get("members", ())),
         )
 
 

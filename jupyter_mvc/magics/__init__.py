@@ -16,14 +16,18 @@ _ATTR = "_jupyter_mvc"  # where the shell keeps what register() installed, for u
 
 def register(ipython) -> KernelSession:
     unregister(ipython)  # %reload_ext: start clean
-    session = KernelSession(IPythonKernel(ipython))
+    kernel = IPythonKernel(ipython)
+    session = KernelSession(kernel)
     magics = MvcMagics(ipython, session)
     ipython.register_magics(magics)
     parsers = {name: getattr(magics, name).parser for name in magics.magics["line"]}
     matcher = completion.install(ipython, session, parsers)
-    hook = functools.partial(autocommit.after_cell, session)
-    ipython.events.register("post_run_cell", hook)
-    setattr(ipython, _ATTR, (session, magics, matcher, hook))
+    # The kernel notes when each cell finished first: autocommit (and any commit) can then
+    # tell whether the saved notebook predates cells that ran.
+    hooks = (kernel.cell_finished, functools.partial(autocommit.after_cell, session))
+    for hook in hooks:
+        ipython.events.register("post_run_cell", hook)
+    setattr(ipython, _ATTR, (session, magics, matcher, hooks))
     comm.register_comm_target(ipython, session)  # the JupyterLab sidebar
     return session
 
@@ -32,12 +36,13 @@ def unregister(ipython) -> None:
     installed = getattr(ipython, _ATTR, None)
     if installed is None:
         return
-    _session, magics, matcher, hook = installed
+    _session, magics, matcher, hooks = installed
     for name in magics.magics["line"]:
         ipython.magics_manager.magics["line"].pop(name, None)
     completion.uninstall(ipython, matcher)
-    try:
-        ipython.events.unregister("post_run_cell", hook)
-    except ValueError:
-        pass
+    for hook in hooks:
+        try:
+            ipython.events.unregister("post_run_cell", hook)
+        except ValueError:
+            pass
     delattr(ipython, _ATTR)

@@ -2,7 +2,8 @@
 the kernel session. What the user typed (a commit message, a revision) arrives as comm
 *data* and is passed as arguments, never spliced into code.
 
-Request  {"id": n, "action": "checkout"|"commit"|"status", "rev", "message", "names", "force", "allow"}
+Request  {"id": n, "action": "checkout"|"commit"|"status"|"notebook", "rev", "message", "names", "force",
+          "allow", "path", "content"}   ("notebook": the live document, sent before a cell runs)
 Reply    {"id": n, "ok": true, "result": {...}}
          {"id": n, "ok": false, "error": "<error class>", "message": str[, "names": [...]]}
 
@@ -12,6 +13,7 @@ The result keys per action are below (`_commit_json`...); the lab extension's
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..errors import DirtyCheckoutError, MvcError
@@ -20,6 +22,7 @@ from ..session import CheckoutReport, CommitReport, KernelSession
 from . import messages
 
 TARGET = "jupyter_mvc"
+_LIVE_NOTEBOOK_LIMIT = 256 << 20
 
 
 def register_comm_target(shell: Any, session: KernelSession) -> bool:
@@ -89,7 +92,22 @@ def _dispatch(session: KernelSession, data: Any) -> dict:
             raise BadRequest("'allow' must be a list of MODULE.NAME strings.")
         report = session.checkout(_text(data, "rev"), names, force=data.get("force") is True, allow=allow)
         return _checkout_json(report)
-    raise BadRequest(f"unknown action {action!r}: use 'status', 'commit' or 'checkout'.")
+    if action == "notebook":
+        return {"stored": _live_notebook(session, data)}
+    raise BadRequest(f"unknown action {action!r}: use 'status', 'commit', 'checkout' or 'notebook'.")
+
+
+def _live_notebook(session: KernelSession, data: dict) -> int:
+    """Keep the notebook as the front-end shows it; the next commit stores it. Serialised
+    the way nbformat writes files (indent 1, sorted keys)."""
+    content = data.get("content")
+    if not isinstance(content, dict) or not isinstance(content.get("cells"), list):
+        raise BadRequest("'content' must be a notebook (a JSON object with 'cells').")
+    raw = (json.dumps(content, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
+    if len(raw) > _LIVE_NOTEBOOK_LIMIT:
+        raise BadRequest(f"the notebook is {len(raw)} bytes, more than {_LIVE_NOTEBOOK_LIMIT}; save it instead.")
+    session.set_live_notebook(_text(data, "path"), raw)
+    return len(raw)
 
 
 def _commit_json(r: CommitReport) -> dict:

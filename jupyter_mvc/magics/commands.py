@@ -336,6 +336,52 @@ class MvcMagics(Magics):
             f"{', '.join(revs)}. Log some with jupyter_mvc.log_metric('loss', value)."
         )
 
+    @line_magic
+    @_friendly
+    @magic_arguments()
+    @argument("rev", nargs="?", default="HEAD", metavar="REV", help="version to reproduce (default HEAD)")
+    @argument("--tolerance", type=float, default=0.0, metavar="X", help="max |delta| allowed for numbers (default 0)")
+    @argument("--timeout", type=float, default=600.0, metavar="S", help="seconds per cell (default 600)")
+    def mv_reproduce(self, line=""):
+        """Re-run the cells a version recorded in a fresh kernel (in a temporary copy of the
+        notebook's folder; this kernel and your files are not touched, and jupyter_mvc's own
+        magics are skipped so no version is written) and say, per variable, whether the run
+        produced it again: reproduced (bit-identical, or within --tolerance), differs (with
+        max |delta| where numeric) or missing; also metrics that differ and cells that failed.
+
+        Examples::
+
+          %mv_reproduce
+          %mv_reproduce baseline --tolerance 1e-6
+          %mv_reproduce HEAD~1 --timeout 120
+        """
+        args = _parse(self.mv_reproduce, line)
+        if args.tolerance < 0 or args.timeout <= 0:
+            raise UsageError("--tolerance must be >= 0 and --timeout > 0, e.g. %mv_reproduce HEAD --tolerance 1e-6")
+        report = api.reproduce(args.rev, path=self.session.path(), tolerance=args.tolerance, timeout=args.timeout)
+        print(messages.reproduce_text(report))
+
+    @line_magic
+    @_friendly
+    @magic_arguments()
+    @argument("names", nargs="+", metavar="NAME", help="variables to stop tracking")
+    @argument("-m", "--message", help="what this version is (default: rm NAME...)")
+    def mv_rm(self, line=""):
+        """Stop tracking variables: commit a version without them (the others carry over
+        unchanged). The kernel's own variables are not touched; older versions keep them.
+
+        Examples::
+
+          %mv_rm scratch
+          %mv_rm X_train X_test -m "data lives in the feature store now"
+        """
+        args = _parse(self.mv_rm, line)
+        path = self.session.path()
+        info = api.rm(args.names, path=path, message=args.message)
+        self.session.state.version = info.id
+        self.session.state.tracked.difference_update(args.names)
+        print(messages.rm_text(info, args.names, api.head(path=path).branch))
+
     # -- helpers -----------------------------------------------------------------------------
     def checkout_message(self, rev: str) -> str:
         """For the timeline widget's button: check out `rev`, say what happened."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, MutableMapping
 from typing import Any
 
@@ -11,6 +12,7 @@ from . import provenance
 class IPythonKernel:
     def __init__(self, shell: Any):
         self.shell = shell
+        self._last_cell: float | None = None
 
     @property
     def namespace(self) -> MutableMapping[str, Any]:
@@ -24,3 +26,10 @@ class IPythonKernel:
 
     def executed_cells(self) -> str:
         return provenance.executed_cells(self.shell)
+
+    def last_cell_finished(self) -> float | None:
+        return self._last_cell
+
+    def cell_finished(self, result: Any) -> None:
+        """post_run_cell hook (registered by `magics.register`)."""
+        self._last_cell = time.time()

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from .. import api
 from ..errors import UntrustedDataError
+from ..objects import VersionInfo
 from ..present import fmt
+from ..reproduction import ReproduceReport, table
 from ..session import CheckoutReport, CommitReport
 
 
@@ -16,6 +18,12 @@ def commit_text(r: CommitReport) -> str:
         f"{r.branch or 'detached HEAD'}: {r.version.subject!r}: {n} variable{'s' if n != 1 else ''} "
         f"({', '.join(r.variables)}), {fmt.size(r.size)}."
     ]
+    if r.carried:
+        c = len(r.carried)
+        lines.append(
+            f"Carried forward unchanged (no bytes): {c} variable{'s' if c != 1 else ''} ({fmt.names(r.carried)}). "
+            "%mv_rm NAME stops tracking one."
+        )
     if r.version.metrics:
         lines.append("Metrics: " + ", ".join(f"{k}={fmt.number(v)}" for k, v in r.version.metrics.items()))
     if r.skipped:
@@ -49,6 +57,8 @@ def checkout_text(r: CheckoutReport) -> str:
         f"Checked out {info.short_id} {info.subject!r}{where}.",
         "Restored: " + (", ".join(r.restored) or "nothing"),
     ]
+    for members in r.group_restored.values():
+        lines.append(f"Restored as one group (they share objects, which stay shared): {', '.join(members)}")
     if r.left_alone:
         lines.append(
             "Left alone (not in that version"
@@ -80,6 +90,13 @@ def checkout_text(r: CheckoutReport) -> str:
             "before saving."
         )
     return "\n".join(lines)
+
+
+def rm_text(info: VersionInfo, names: list[str], branch: str | None) -> str:
+    return (
+        f"Committed {info.short_id} on {branch or 'detached HEAD'}: {info.subject!r}: no longer tracks "
+        f"{', '.join(names)} ({len(info.variables)} variable{'s' if len(info.variables) != 1 else ''} left)."
+    )
 
 
 def untrusted_text(exc: UntrustedDataError) -> str:
@@ -115,3 +132,8 @@ def refs_text(refs: dict[str, str], current: str | None, empty: str) -> str:
     if current and current not in refs:
         lines.insert(0, f"* {current:<20} (no versions yet)")
     return "\n".join(lines) or empty
+
+
+def reproduce_text(r: ReproduceReport) -> str:
+    """The reproduction as a small table: one row per variable, then metrics, failed cells."""
+    return "\n".join(table.lines(r))

@@ -7,6 +7,7 @@ buffers get a stream each, so an in-place edit re-stores only the chunks it touc
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import keyword
 from collections.abc import Mapping, Sequence
@@ -62,35 +63,58 @@ def entry(
 
 
 def store_variables(
-    store: ObjectStore, encoded: Mapping[str, codecs.Encoded], parent: Mapping[str, Sequence[Stream]]
+    store: ObjectStore,
+    encoded: Mapping[str, codecs.Encoded],
+    parent: Mapping[str, Sequence[Stream]],
+    groups: Sequence[tuple[codecs.Encoded, Mapping[str, VariableEntry]]] = (),
 ) -> Manifest:
     """Write every variable's streams (chunks the store lacks only) and build the manifest.
     `parent`: name -> [skeleton, streams...] of the previous version, offered position by
-    position as delta bases."""
-    plans = {name: layout(enc) for name, enc in encoded.items()}
-    all_buffers = [buf for datas, _ in plans.values() for buf in datas]
+    position as delta bases. `groups`: (the pickle of {name: obj}, each member's own
+    planned entry) of co-variables: the group's streams are written once and every member's
+    entry points at them."""
+    units: list[tuple[str, codecs.Encoded]] = list(encoded.items())
+    units += [(next(iter(members)), enc) for enc, members in groups]
+    plans = [layout(enc) for _, enc in units]
+    all_buffers = [buf for datas, _ in plans for buf in datas]
     bases: list[Stream | None] = []
-    for name, (datas, _locations) in plans.items():
+    for (name, _enc), (datas, _locations) in zip(units, plans):
         old = parent.get(name, ())
         bases += [old[k] if k < len(old) else None for k in range(len(datas))]
     streams, _written = store.put_many(all_buffers, bases)
     entries, i = {}, 0
-    for name, enc in encoded.items():
-        datas, locations = plans[name]
+    for k, ((name, enc), (datas, locations)) in enumerate(zip(units, plans)):
         mine = streams[i : i + len(datas)]
         i += len(datas)
-        entries[name] = entry(name, enc, mine[0], tuple(mine[1:]), locations)
+        unit = entry(name, enc, mine[0], tuple(mine[1:]), locations)
+        if k < len(encoded):
+            entries[name] = unit
+            continue
+        members = groups[k - len(encoded)][1]
+        for member, own in members.items():
+            entries[member] = dataclasses.replace(
+                own,
+                skeleton=unit.skeleton,
+                streams=unit.streams,
+                buffers=unit.buffers,
+                group=unit.content_id,
+                members=tuple(members),
+            )
     return Manifest(entries)
+
+
+def planned_entry(store: ObjectStore, name: str, enc: codecs.Encoded) -> VariableEntry:
+    """The entry `enc` would get if stored alone (hashes, writes nothing)."""
+    datas, locations = layout(enc)
+    streams = [store.plan(d) for d in datas]
+    return entry(name, enc, streams[0], tuple(streams[1:]), locations)
 
 
 def fingerprint(store: ObjectStore, obj: Any, name: str = "obj", codec: str | None = None) -> str:
     """The content id `obj` would get if committed now (hashes, writes nothing); with
     `codec`, as that codec would store it, so a value compares equal to a version written
     with another codec (a 0.1.0 version holds pickle5 ids)."""
-    enc = codecs.encode(name, obj, codec=codec)
-    datas, locations = layout(enc)
-    streams = [store.plan(d) for d in datas]
-    return entry(name, enc, streams[0], tuple(streams[1:]), locations).content_id
+    return planned_entry(store, name, codecs.encode(name, obj, codec=codec)).content_id
 
 
 # Exceptions that are a person or the interpreter stopping the process, never data.
@@ -98,17 +122,25 @@ _NOT_DATA = (KeyboardInterrupt, SystemExit, GeneratorExit)
 _REASON_LIMIT = 300
 
 
-def load_entry(store: ObjectStore, sha: str, item: VariableEntry, *, trust: bool, allow: set[str]) -> Any:
+def load_entry(
+    store: ObjectStore, sha: str, item: VariableEntry, *, trust: bool, allow: set[str], whole_group: bool = False
+) -> Any:
     """Read and decode one variable: the one place every load path (load, checkout, diff,
     every face above them) goes through. Whatever reading or decoding raises, a damaged
     stream or any exception hostile data provokes (a `BaseException` too, other than a
     person or the interpreter stopping the process), becomes an `MvcError` that names
     the variable and the version, so the other variables still load and nothing from
-    the data reaches a kernel's or a server's loop."""
+    the data reaches a kernel's or a server's loop. A co-variable (`item.group`) is its
+    group's {name: obj} pickle: its own value, or with `whole_group` that dict."""
     if not is_variable_name(item.name):
         raise ManifestError(sha[:8], f"variable {item.name!r} has a name that is not a Python identifier")
     try:
-        return _read_and_decode(store, sha, item, trust=trust, allow=allow)
+        value = _read_and_decode(store, sha, item, trust=trust, allow=allow)
+        if item.group is None:
+            return value
+        if not isinstance(value, dict) or item.name not in value:
+            raise VariableLoadError(item.name, sha[:8], f"its group {item.group[:8]} does not hold it")
+        return value if whole_group else value[item.name]
     except _NOT_DATA:
         raise
     except MvcError as exc:
@@ -226,6 +258,14 @@ def _entry(d: Any) -> VariableEntry:
     name = _field(d, "name", str)
     if not name:
         raise ValueError("its name is empty")
+    carried_from = _field(d, "carried_from", str) if d.get("carried_from") is not None else None
+    group: str | None = None
+    members: tuple[str, ...] = ()
+    if d.get("group") is not None:
+        g = _field(d, "group", dict)
+        group, members = _field(g, "id", str), tuple(_field(g, "members", list))
+        if name not in members or not all(isinstance(m, str) for m in members):
+            raise ValueError(f"its group {fmt.printable(group)[:16]} does not list it among its members")
     return VariableEntry(
         name=name,
         type=_field(d, "type", str),
@@ -236,4 +276,7 @@ def _entry(d: Any) -> VariableEntry:
         skeleton=_stream(d.get("skeleton")),
         streams=streams,
         buffers=tuple(buffers),
+        carried_from=carried_from,
+        group=group,
+        members=members,
     )

@@ -41,7 +41,7 @@ from ..objects import (
     jsonable,
 )
 from ..store import ObjectStore
-from . import diffing, packing, trailer
+from . import diffing, groups, packing, restoring, snapshot, trailer
 from . import metrics as metrics_format
 from .config import Config
 from .refs import Refs
@@ -64,6 +64,7 @@ class CheckoutResult:
     branch: str | None = None  # the branch HEAD now follows (None: detached or not moved)
     moved_head: bool = False
     left_behind: str | None = None  # a detached version no ref reaches any more (gc will take it)
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)  # group id -> members restored as one
 
 
 class Repo:
@@ -111,22 +112,28 @@ class Repo:
         files: Mapping[str, bytes | str] | None = None,
         env: Mapping | None = None,
         allow_secrets: bool = False,
+        carry: bool = True,
+        remove: Iterable[str] = (),
     ) -> VersionInfo:
         """Snapshot `objects` (name -> live object) as a new version on the current branch.
+        With `carry` (default), HEAD's other variables are carried forward unchanged, by
+        reference (zero bytes), except those in `remove`: a version is the whole tracked
+        state. Variables sharing referents are stored as one group (groups.py).
 
         All objects are serialised and scanned for credentials before anything is written,
         so an unpicklable object or a leaked token leaves no trace. Chunks are durable
         before the ref moves; the ref moves with compare-and-swap and retries on top of
         concurrent commits, so none is lost.
         """
-        if not objects:
+        remove = list(dict.fromkeys(remove))
+        if not objects and not remove:
             raise NothingToCommitError()
         if not isinstance(message, str) or not message.strip():
             raise InvalidValueError(
                 "commit message", message, "it is empty", "Say what this version is, e.g. -m 'baseline lr=0.1'."
             )
         for name in objects:
-            _check_variable_name(name)
+            snapshot.check_variable_name(name)
         extra = dict(files or {})
         for fname in extra:
             if not _EXTRA_FILE.match(fname) or fname in CORE_FILES:
@@ -136,17 +143,19 @@ class Repo:
                     "extra files need a plain name that is not one of " + ", ".join(CORE_FILES),
                     "Use e.g. notebook.ipynb or history.py.",
                 )
-        encoded = {name: codecs.encode(name, obj) for name, obj in objects.items()}
+        encoded, units = groups.encode(self.store, objects)
         extra_bytes = {n: c.encode() if isinstance(c, str) else bytes(c) for n, c in extra.items()}
         if not allow_secrets:
-            findings = secrets.scan_files(extra_bytes) + secrets.scan_skeletons(
-                (n, e.skeleton) for n, e in encoded.items()
-            )
+            skeletons = [*((n, e.skeleton) for n, e in encoded.items())]
+            skeletons += [(groups.label(tuple(own)), whole.skeleton) for whole, own in units]
+            findings = secrets.scan_files(extra_bytes) + secrets.scan_skeletons(skeletons)
             if findings:
                 raise SecretsFoundError(findings)
         metrics_json = metrics_format.normalize(metrics or {})
         try:
-            return self._write_version(encoded, extra_bytes, metrics_json, params, env, message)
+            return self._write_version(
+                encoded, units, extra_bytes, metrics_json, params, env, message, carry=carry, remove=remove
+            )
         except OSError as exc:
             if isinstance(exc, MvcError):
                 raise
@@ -155,13 +164,23 @@ class Repo:
     def _write_version(
         self,
         encoded: Mapping[str, codecs.Encoded],
+        units: list[tuple[codecs.Encoded, dict]],
         extra_bytes: Mapping[str, bytes],
         metrics_json: dict,
         params: Mapping | None,
         env: Mapping | None,
         message: str,
+        *,
+        carry: bool,
+        remove: list[str],
     ) -> VersionInfo:
-        manifest = packing.store_variables(self.store, encoded, self._parent_streams())
+        head = self.refs.head()
+        parent = self._readable_manifest(head)
+        if remove:
+            snapshot.check_removable(remove, parent if carry else None, head[:8] if head else "")
+        manifest = packing.store_variables(self.store, encoded, self._parent_streams(parent), units)
+        if carry:
+            manifest, _carried = snapshot.carry_forward(manifest, parent, head, remove)
         blobs = {
             "manifest.json": _json_bytes(manifest.to_json()),
             "metrics.json": _json_bytes(metrics_json),
@@ -174,17 +193,26 @@ class Repo:
         sha = self.refs.advance(tree, trailer.encode(message, summary))
         return self._info(self.git.log([sha], limit=1)[0], {}, sha)
 
-    def _parent_streams(self) -> dict[str, tuple[Stream, ...]]:
-        """name -> [skeleton, streams...] of the current HEAD version: the bases that new
-        chunks may be stored as deltas against (none if there is no readable HEAD)."""
-        head = self.refs.head()
-        if head is None:
-            return {}
+    def _readable_manifest(self, sha: str | None) -> Manifest | None:
+        """The version's manifest, None if there is none or it cannot be read."""
+        if sha is None:
+            return None
         try:
-            manifest = self.manifest(head)
+            return self.manifest(sha)
         except MvcError:
+            return None
+
+    @staticmethod
+    def _parent_streams(parent: Manifest | None) -> dict[str, tuple[Stream, ...]]:
+        """name -> [skeleton, streams...] of the HEAD version: the bases that new chunks
+        may be stored as deltas against (none if there is no readable HEAD)."""
+        if parent is None:
             return {}
-        return {name: (e.skeleton, *e.streams) for name, e in manifest.variables.items()}
+        return {name: (e.skeleton, *e.streams) for name, e in parent.variables.items()}
+
+    def rm(self, names: Iterable[str], message: str | None = None) -> VersionInfo:
+        """A new version without `names` (see snapshot.remove)."""
+        return snapshot.remove(self, list(dict.fromkeys(names)), message)
 
     def fingerprint(self, obj: Any, name: str = "obj", codec: str | None = None) -> str:
         """The content id `obj` would get if committed now (hashes, writes nothing)."""
@@ -300,7 +328,7 @@ class Repo:
         manifest = self.manifest(sha)
         damaged = self._damaged.get(sha, {})
         if name in damaged:
-            raise _damaged_entry(sha, name, damaged[name])
+            raise restoring.damaged_entry(sha, name, damaged[name])
         if name not in manifest.variables:
             raise VariableNotFoundError(name, sha[:8], list(manifest.variables))
         return packing.load_entry(
@@ -335,27 +363,17 @@ class Repo:
         missing = [n for n in wanted if n not in manifest.variables and n not in damaged]
         if missing:
             raise VariableNotFoundError(missing[0], sha[:8], list(manifest.variables))
-        allowed = self._allowed_globals(allow)
         result = CheckoutResult(version=self.info(sha), objects={})
-        for name in wanted:
-            if name in damaged:
-                result.failed[name] = _damaged_entry(sha, name, damaged[name])
-                continue
-            why = refuse(name) if refuse is not None else None
-            if why:
-                result.failed[name] = InvalidNameError(
-                    "variable",
-                    name,
-                    f"{why}, so version {sha[:8]} cannot restore it",
-                    f"It was left alone; read it with jupyter_mvc.load({sha[:8]!r}, {name!r}) if you need it.",
-                )
-                continue
-            try:
-                result.objects[name] = packing.load_entry(
-                    self.store, sha, manifest.variables[name], trust=trust, allow=allowed
-                )
-            except MvcError as exc:
-                result.failed[name] = exc
+        result.objects, result.failed, result.groups = restoring.load(
+            self.store,
+            sha,
+            manifest,
+            damaged,
+            restoring.expand(manifest.variables, wanted),
+            trust=trust,
+            allowed=self._allowed_globals(allow),
+            refuse=refuse,
+        )
         if move_head is None:
             move_head = names is None
         if new_branch or move_head:
@@ -380,20 +398,6 @@ class Repo:
         """Variables added/removed/changed (with per-array change counts and max |delta|),
         params and scalar metrics that differ (see diffing.py)."""
         return diffing.diff(self, old, new, allowed=self._allowed_globals(allow), trust=trust)
-
-
-def _check_variable_name(name: object) -> None:
-    if not isinstance(name, str) or not name.isidentifier():
-        raise InvalidNameError(
-            "variable",
-            str(name),
-            "a variable name must be a Python identifier",
-            "Use a name like `model` or `X_train`.",
-        )
-
-
-def _damaged_entry(sha: str, name: str, why: str) -> ManifestError:
-    return ManifestError(sha[:8], f"the entry of variable {name!r} cannot be read ({why})")
 
 
 def _json_bytes(obj: Any) -> bytes:

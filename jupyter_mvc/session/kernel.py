@@ -19,3 +19,6 @@ class Kernel(Protocol):
 
     def executed_cells(self) -> str:
         """The cells run since the kernel started, as a Python file."""
+
+    def last_cell_finished(self) -> float | None:
+        """When (epoch seconds) the last cell before the running one finished, if known."""

@@ -13,7 +13,7 @@ from ..objects import VersionInfo
 class CommitReport:
     version: VersionInfo
     branch: str | None  # None: committed on a detached HEAD
-    variables: tuple[str, ...]
+    variables: tuple[str, ...]  # updated by this commit
     size: int  # bytes of the committed variables
     auto: bool = False
     skipped: dict[str, str] = field(default_factory=dict)  # name -> why it cannot be serialised
@@ -22,6 +22,7 @@ class CommitReport:
     not_captured: tuple[str, ...] = ()  # what this commit could not record (e.g. no notebook)
     first_mention: tuple[str, ...] = ()  # the subset of not_captured not yet said in this kernel
     created_repo: Path | None = None  # a Git repository made for this commit
+    carried: tuple[str, ...] = ()  # HEAD's other variables, carried forward unchanged (no bytes)
 
 
 @dataclass(frozen=True)
@@ -42,3 +43,4 @@ class CheckoutReport:
     untrusted: dict[str, str] = field(default_factory=dict)  # name -> the class the safe loader refused
     left_behind: str | None = None  # a detached version no ref reaches any more
     notebook: NotebookRestore | None = None
+    group_restored: dict[str, tuple[str, ...]] = field(default_factory=dict)  # group -> members restored as one

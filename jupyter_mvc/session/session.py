@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-import keyword
 import os
+import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from .. import api, capture
@@ -26,25 +25,7 @@ from ..present import fmt
 from . import notebook as notebook_file
 from .kernel import Kernel
 from .reports import CheckoutReport, CommitReport, NotebookRestore
-
-# Names a checkout never assigns: the kernel's own (IPython's history and display hooks,
-# builtins, the exit helpers) and any name starting with "_" (private or IPython's).
-RESERVED_NAMES = frozenset(
-    {"__builtins__", "get_ipython", "In", "Out", "exit", "quit", "_", "__", "___", "_ih", "_oh", "_dh"}
-)
-
-
-def refused_name(name: str) -> str | None:
-    """Why a version's variable `name` must not be assigned into a kernel's namespace
-    (None: it may be)."""
-    if not isinstance(name, str) or not name.isidentifier():
-        return "it is not a Python identifier"
-    if keyword.iskeyword(name):
-        return "it is a Python keyword"
-    if name in RESERVED_NAMES or name.startswith("_"):
-        return "the kernel reserves it"
-    return None
-
+from .state import SessionState, refused_name
 
 _NO_NOTEBOOK = (
     "the notebook file (no notebook behind this kernel: a terminal, or nbclient without "
@@ -52,30 +33,11 @@ _NO_NOTEBOOK = (
 )
 
 
-@dataclass
-class SessionState:
-    # The version this kernel last committed or checked out in full: the baseline that
-    # status and the dirty-checkout guard compare against (None: the repository's HEAD).
-    version: str | None = None
-    # Variable names this kernel versions; with `track_all`, every variable worth versioning.
-    tracked: set[str] = field(default_factory=set)
-    track_all: bool = False
-    autocommit: bool = False
-    # name -> content id of a value this kernel knows is stored (committed or checked out),
-    # so restoring a variable from an older version does not count as an unsaved change.
-    # (content id, codec): a value compares by the codec its version was stored with.
-    known_ids: dict[str, tuple[str, str]] = field(default_factory=dict)
-    # Set on the first commit, so later commits go to the same repository even after a
-    # `%cd`; None: the notebook's folder, else the working directory.
-    repo_path: str | None = None
-    # What a commit could not capture (e.g. no notebook file) is said once per kernel.
-    said: set[str] = field(default_factory=set)
-
-
 class KernelSession:
     def __init__(self, kernel: Kernel):
         self.kernel = kernel
         self.state = SessionState()
+        self.live_notebook: tuple[str, bytes] | None = None
 
     # -- where things are ------------------------------------------------------------------
     @property
@@ -113,8 +75,13 @@ class KernelSession:
         allow_secrets: bool = False,
     ) -> CommitReport:
         """Commit `names` (all or nothing), or every variable worth versioning (skipping
-        and listing those that cannot be serialised)."""
+        and listing those that cannot be serialised). Either way the version is the whole
+        tracked state: HEAD's other variables are carried forward unchanged (a variable
+        deleted from the kernel too: only `rm` stops tracking one). A named variable
+        brings along the partners of its group in HEAD (co-variables are one unit)."""
         names = list(dict.fromkeys(names))
+        if names:
+            names += [n for n in self._group_partners(names) if n not in names and n in self.ns]
         if not isinstance(message, str) or not message.strip():
             raise InvalidValueError(
                 "commit message", message, "it is empty", 'Say what this version is: %mv_commit -m "baseline lr=0.1".'
@@ -170,9 +137,13 @@ class KernelSession:
         branch = api.head(path=path).branch
         self.state.repo_path = path
         self.state.version = info.id
-        self.state.tracked = set(objects)
+        self.state.tracked = set(version.manifest.variables)
         self.state.track_all = not names
-        self.state.known_ids.update({n: (e.content_id, e.codec) for n, e in version.manifest.variables.items()})
+        for n, e in version.manifest.variables.items():
+            if n in objects:
+                self.state.remember_value(n, objects[n], e)
+            else:  # carried forward: the value stored, whatever the kernel holds now
+                self.state.remember(n, e.content_id, e.codec)
         first = tuple(m for m in missing if m not in self.state.said)
         if not auto:
             self.state.said.update(first)
@@ -180,8 +151,9 @@ class KernelSession:
             version=info,
             branch=branch,
             variables=tuple(objects),
+            carried=tuple(n for n in version.manifest.variables if n not in objects),
             auto=auto,
-            size=sum(e.size for e in version.manifest.variables.values()),
+            size=sum(e.size for n, e in version.manifest.variables.items() if n in objects),
             skipped=skipped,
             secrets=tuple(secrets),
             secrets_named=tuple(named_secrets),
@@ -190,13 +162,33 @@ class KernelSession:
             created_repo=created,
         )
 
+    def _group_partners(self, names: list[str]) -> list[str]:
+        """The names sharing a group with any of `names` in HEAD (none without a HEAD)."""
+        try:
+            entries = api.show("HEAD", path=self.path()).manifest.variables
+        except MvcError:
+            return []
+        return [m for n in names if n in entries for m in entries[n].members]
+
+    def set_live_notebook(self, path: str, content: bytes) -> None:
+        """The notebook as the front-end shows it (sent over the comm before a cell runs):
+        commits store this rather than the file, which holds only what was last saved."""
+        self.live_notebook = (path, content)
+
     def _provenance(self) -> tuple[dict[str, bytes | str], list[str]]:
         files: dict[str, bytes | str] = {"history.py": self.kernel.executed_cells()}
-        missing = []
+        missing: list[str] = []
         nb = self.kernel.notebook_path()
+        live = self.live_notebook
+        if live is not None and (nb is None or os.path.basename(nb) == os.path.basename(live[0])):
+            files["notebook.ipynb"] = live[1]
+            return files, missing
         data = _read(nb) if nb else None
         if data is not None:
             files["notebook.ipynb"] = data
+            stale = _saved_before(nb, self.kernel.last_cell_finished())
+            if stale:
+                missing.append(stale)
         elif nb:
             missing.append(f"the notebook file ({nb} could not be read)")
         else:
@@ -211,20 +203,27 @@ class KernelSession:
 
     def status(self, names: Iterable[str] | None = None) -> api.Status:
         """Tracked variables changed/new/missing since this kernel's version (by content id:
-        hashes the data, writes nothing). A variable that can no longer be pickled counts
-        as changed."""
+        hashes the data, writes nothing). A value this kernel committed or checked out
+        counts as unchanged however its codec lays it out now (`SessionState.known`). A
+        variable of the version that can no longer be pickled counts as changed (and is
+        noted in `state.unpicklable`); new ones are listed without being hashed."""
         candidates = list(names) if names is not None else self.tracked_names()
-        view, unhashable = dict(self.ns), []
+        view, unhashable = dict(self.ns), {}
+        known = self.state.known()
         while True:
             try:
-                st = api.status(view, candidates, path=self.path(), rev=self._baseline())
+                st = api.status(view, candidates, path=self.path(), rev=self._baseline(), known=known)
                 break
             except SerializationError as exc:
-                unhashable.append(exc.variable)
+                unhashable[exc.variable] = f"{exc.path} is not picklable ({type(exc.cause).__name__})"
                 view.pop(exc.variable, None)
         if unhashable:
+            self.state.unpicklable.update({n: id(self.ns[n]) for n in unhashable})
+            # Popped from the view, one of the version's variables reads as missing.
             st = dataclasses.replace(
-                st, changed=st.changed + tuple(unhashable), missing=tuple(n for n in st.missing if n not in unhashable)
+                st,
+                changed=st.changed + tuple(n for n in unhashable if n in st.missing),
+                missing=tuple(n for n in st.missing if n not in unhashable),
             )
         return st
 
@@ -244,7 +243,9 @@ class KernelSession:
         DirtyCheckoutError (with `.names`) rather than overwrite values stored nowhere,
         unless `force`. Only identifiers the kernel does not reserve are assigned
         (`refused_name`); each other variable, and each that fails to load, is listed by
-        name in the report's `failed` while the rest load."""
+        name in the report's `failed` while the rest load. Co-variables are restored as
+        their whole group (`group_restored`), so the objects they share stay shared; the
+        dirty guard covers every member."""
         names = list(dict.fromkeys(names))
         path = self.path()
         target = api.show(rev, path=path)
@@ -252,7 +253,13 @@ class KernelSession:
         for n in names:
             if n not in entries:
                 raise VariableNotFoundError(n, target.info.short_id, list(entries))
-        wanted = [n for n in names or list(entries) if refused_name(n) is None]
+        with_partners = [
+            m
+            for n in names
+            for m in (entries[n].members or (n,))
+            if m in entries and entries[m].group == entries[n].group
+        ]
+        wanted = [n for n in dict.fromkeys(with_partners) or list(entries) if refused_name(n) is None]
         if not force:
             dirty = self._dirty([n for n in wanted if n in self.ns], target)
             if dirty:
@@ -272,7 +279,8 @@ class KernelSession:
         if not names:
             self.state.version = result.version.id
             self.state.tracked = set(wanted)
-        self.state.known_ids.update({n: (entries[n].content_id, entries[n].codec) for n in restored})
+        for n in restored:
+            self.state.remember_value(n, result.objects[n], entries[n])
         restore: NotebookRestore | None = None
         if nb_path:
             data = api.read_file(target.info.id, "notebook.ipynb", path=path)
@@ -291,31 +299,45 @@ class KernelSession:
             },
             left_behind=result.left_behind,
             notebook=restore,
+            group_restored={gid[:8]: members for gid, members in result.groups.items()},
         )
 
     def _dirty(self, overwrite: list[str], target: Version) -> list[str]:
-        """Variables whose current value is stored nowhere we know: overwriting loses it."""
+        """Variables whose current value is stored nowhere we know: overwriting loses it.
+        Asks `status` (so the guard, `%mv_status`, the Lab status bar and autocommit
+        agree), then whether a changed value is the target's or another this kernel
+        committed or checked out."""
         if not overwrite:
             return []
         st = self.status(overwrite)
+        listed = {*st.changed, *st.unchanged, *st.new, *st.missing}
         entries = target.manifest.variables
+        known = self.state.known()
         dirty = []
         for n in overwrite:
-            if n not in st.changed and n not in st.new:
+            if n in listed and n not in st.changed and n not in st.new:
                 continue
-            stored = [(entries[n].content_id, entries[n].codec)]
-            if n in self.state.known_ids:
-                stored.append(self.state.known_ids[n])
-            if not any(self._holds(n, content_id, codec) for content_id, codec in stored):
+            if n not in listed:  # new, and it cannot be pickled: stored nowhere
+                dirty.append(n)
+                continue
+            stored = {(entries[n].content_id, entries[n].codec), *known.get(n, ())}
+            if not self._holds(n, stored):
                 dirty.append(n)
         return dirty
 
-    def _holds(self, name: str, content_id: str, codec: str) -> bool:
-        """Whether the kernel's value of `name` is the one stored as `content_id`."""
-        try:
-            return api.fingerprint(self.ns[name], name, path=self.path(), codec=codec) == content_id
-        except SerializationError:
-            return False  # it cannot be stored that way, so it is not that value
+    def _holds(self, name: str, stored: Iterable[tuple[str, str]]) -> bool:
+        """Whether the kernel's value of `name` is one stored as any of the (content id,
+        codec) pairs `stored` (each codec's fingerprint computed once)."""
+        ids: dict[str, set[str]] = {}
+        for content_id, codec in stored:
+            ids.setdefault(codec, set()).add(content_id)
+        for codec, wanted in ids.items():
+            try:
+                if api.fingerprint(self.ns[name], name, path=self.path(), codec=codec) in wanted:
+                    return True
+            except (SerializationError, ValueError):
+                continue  # it cannot be stored that way (or by a codec this version lacks)
+        return False
 
     def _notebook_to_restore(self, target: Version) -> str:
         if "notebook.ipynb" not in target.files:
@@ -333,26 +355,27 @@ class KernelSession:
 
     # -- autocommit --------------------------------------------------------------------------
     def enable_autocommit(self) -> None:
+        """Commit after each cell that changes what this kernel versions: the variables a
+        commit named, else every variable worth versioning, new ones included (the rules
+        of `%mv_commit` with no names: secrets left out, unpicklable ones skipped)."""
         state = self.state
-        if not state.tracked and not state.track_all:
-            try:
-                head = api.log(path=self.path(), limit=1)
-            except MvcError:  # no repository yet: the first autocommit creates it
-                head = []
-            if head and head[0].variables:
-                state.tracked = set(head[0].variables)
-            else:
-                state.track_all = True
+        if not state.tracked:
+            state.track_all = True
         state.autocommit = True
 
     def disable_autocommit(self) -> None:
         self.state.autocommit = False
 
     def autocommit_after(self, source: str, execution_count: int | None) -> CommitReport | None:
-        """After a cell ran: commit tracked variables if it changed any (None: nothing to do)."""
+        """After a cell ran: commit tracked variables if it changed any, or defined a new
+        one worth versioning (None: nothing to do). A value that cannot be pickled is no
+        reason to commit; the commit skips it and its report lists it."""
         if not self.state.autocommit or "%mv_" in source or not source.strip():
             return None  # our own magics already say what they did
         st = self.status()
+        ns, unpicklable = self.ns, self.state.unpicklable
+        new = [n for n in st.new if not (n in unpicklable and id(ns[n]) == unpicklable[n])]
+        st = dataclasses.replace(st, new=tuple(new))
         if not (st.changed or st.new or st.missing):
             return None
         names = () if self.state.track_all else [n for n in sorted(self.state.tracked) if n in self.ns]
@@ -363,7 +386,26 @@ class KernelSession:
         ]
         first = source.strip().splitlines()[0][:60]
         message = f"autocommit after In[{execution_count}]: {first}\n\n" + "; ".join(parts)
-        return self.commit(message, names, auto=True)
+        report = self.commit(message, names, auto=True)
+        unpicklable.update({n: id(ns[n]) for n in report.skipped if n in ns})
+        return report
+
+
+def _saved_before(path: str | None, last_cell: float | None) -> str | None:
+    """A caveat when the notebook file was saved before cells that have run since."""
+    if path is None or last_cell is None:
+        return None
+    try:
+        saved = os.path.getmtime(path)
+    except OSError:
+        return None
+    if saved >= last_cell - 1.0:
+        return None
+    return (
+        f"the notebook as on screen: the file stored was saved at {time.strftime('%H:%M:%S', time.localtime(saved))}, "
+        "before cells that ran since, so it may not hold them (save the notebook first, or commit "
+        "from the Versions sidebar, which saves it)"
+    )
 
 
 def _read(path: str) -> bytes | None:

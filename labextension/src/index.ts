@@ -47,6 +47,15 @@ const plugin: JupyterFrontEndPlugin<void> = {
         activeStateChanged: model.changed
       });
     }
+    tracker.widgetAdded.connect((_, nb) => void nb.context.ready.then(() => model.watch(nb)));
+    tracker.forEach(nb => void nb.context.ready.then(() => model.watch(nb)));
+    // Before a cell runs, the kernel gets the notebook as it is on screen (for commits).
+    NotebookActions.executionScheduled.connect((_, { notebook }) => {
+      const nb = tracker.find(p => p.content === notebook);
+      if (nb) {
+        model.liveNotebook(nb);
+      }
+    });
     tracker.currentChanged.connect((_, nb) => model.setNotebook(nb));
     model.setNotebook(tracker.currentWidget);
 

@@ -56,6 +56,22 @@ export class KernelBridge {
     return !!ctx.session?.kernel;
   }
 
+  /**
+   * Send without waiting for the answer, only on a comm that is already open (opening one
+   * runs `%load_ext` in the kernel, which a mere cell run must not do). Sent before a
+   * cell's execute request, it reaches the kernel first. False when no comm is open.
+   */
+  sendIfOpen(ctx: ISessionContext, data: KernelRequest): boolean {
+    const kernel = ctx.session?.kernel;
+    const comm = kernel ? this.live.get(kernel) : undefined;
+    if (!comm || comm.isDisposed) {
+      return false;
+    }
+    const request: ICommRequest = { ...data, id: -1 };
+    comm.send(request as never);
+    return true;
+  }
+
   /** Send one request; resolves to its result, rejects with a KernelError. */
   async request<A extends CommAction>(
     ctx: ISessionContext,

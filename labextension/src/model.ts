@@ -126,6 +126,8 @@ export class VersionsModel implements IDisposable {
   async commit(message: string): Promise<ICommitResult> {
     const panel = this.need();
     try {
+      // The version holds the notebook as it is on screen: save it first.
+      await panel.context.save();
       const result = await this.bridge.request(panel.sessionContext, {
         action: 'commit',
         message
@@ -165,6 +167,38 @@ export class VersionsModel implements IDisposable {
       throw err;
     }
   }
+
+  /**
+   * Hand the kernel the notebook as it is on screen, ahead of a cell that is about to run
+   * (a `%mv_commit` or an autocommit then stores it, not the last saved file). Only when
+   * the document changed since it was last handed over, and only on an open comm.
+   */
+  liveNotebook(panel: NotebookPanel): void {
+    const model = panel.context.model;
+    if (this.handedOver.get(model) === this.changes.get(model)) {
+      return;
+    }
+    const sent = this.bridge.sendIfOpen(panel.sessionContext, {
+      action: 'notebook',
+      path: panel.context.path,
+      content: model.toJSON()
+    });
+    if (sent) {
+      this.handedOver.set(model, this.changes.get(model) ?? 0);
+    }
+  }
+
+  /** Count edits of a notebook's document (for `liveNotebook`). */
+  watch(panel: NotebookPanel): void {
+    const model = panel.context.model;
+    if (!this.changes.has(model)) {
+      this.changes.set(model, 1);
+      model.contentChanged.connect(() => this.changes.set(model, (this.changes.get(model) ?? 0) + 1));
+    }
+  }
+
+  private changes = new WeakMap<object, number>();
+  private handedOver = new WeakMap<object, number>();
 
   /** Show one version in full. */
   async details(rev: string): Promise<IVersion> {

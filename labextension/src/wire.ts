@@ -125,7 +125,7 @@ export interface ITagReply {
 
 // -- Kernel comm "jupyter_mvc" -------------------------------------------------------------
 
-export type CommAction = 'status' | 'commit' | 'checkout';
+export type CommAction = 'status' | 'commit' | 'checkout' | 'notebook';
 
 /** What the front-end sends; user text travels here as data, never as code. */
 export interface ICommRequest {
@@ -137,6 +137,14 @@ export interface ICommRequest {
   force?: boolean;
   /** Classes to trust for this one checkout ("Trust and retry"). */
   allow?: string[];
+  /** `notebook`: the notebook's path and its live document (nbformat JSON). */
+  path?: string;
+  content?: unknown;
+}
+
+/** `notebook`: the live document was kept for the next commit (its size in bytes). */
+export interface INotebookResult {
+  stored: number;
 }
 
 /** `commit`: what was captured. */
@@ -185,7 +193,9 @@ export type ResultOf<A extends CommAction> = A extends 'status'
   ? IStatusResult
   : A extends 'commit'
     ? ICommitResult
-    : ICheckoutResult;
+    : A extends 'checkout'
+      ? ICheckoutResult
+      : INotebookResult;
 
 export interface ICommSuccess<R> {
   id: number;

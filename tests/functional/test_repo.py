@@ -300,7 +300,13 @@ def test_diff_reports_variables_params_metrics_and_deltas(repo):
         net[1].weight[0, 0] += 0.25
     w2 = w.copy()
     w2[:10] = 3.0
-    repo.commit({"net": net, "w": w2, "new": [1], "same": "s"}, "b", params={"lr": 0.2, "bs": 32}, metrics={"acc": 0.7})
+    repo.commit(  # carry=False: a version holding only these (the default carries "gone" forward)
+        {"net": net, "w": w2, "new": [1], "same": "s"},
+        "b",
+        params={"lr": 0.2, "bs": 32},
+        metrics={"acc": 0.7},
+        carry=False,
+    )
     d = repo.diff("HEAD~1", "HEAD")
     status = {c.name: c.status for c in d.variables}
     assert status == {"gone": "removed", "net": "changed", "new": "added", "same": "unchanged", "w": "changed"}

@@ -154,6 +154,7 @@ COMM = {
     "IStatusResult": "status",
     "ICommitResult": "commit",
     "ICheckoutResult": "checkout",
+    "INotebookResult": "notebook",
 }
 
 
@@ -254,7 +255,8 @@ def test_rest_keys_are_all_required(wire):
 
 # The comm contract, as wire.ts declares it (the front-end side of the comm test below).
 COMM_CONTRACT = {
-    "ICommRequest": {"id", "action", "rev", "message", "names", "force", "allow"},
+    "ICommRequest": {"id", "action", "rev", "message", "names", "force", "allow", "path", "content"},
+    "INotebookResult": {"stored"},
     "ICommSuccess": {"id", "ok", "result"},
     "ICommError": {"id", "ok", "error", "message", "names"},
     "IStatusResult": {"version", "branch", "changed", "unchanged", "new", "missing", "message"},
@@ -286,7 +288,7 @@ COMM_CONTRACT = {
 def test_comm_interfaces_declare_the_contract(wire):
     for name, keys in COMM_CONTRACT.items():
         assert wire[name].keys == keys, (name, sorted(wire[name].keys))
-    assert wire["ICommRequest"].optional == {"rev", "message", "names", "force", "allow"}
+    assert wire["ICommRequest"].optional == {"rev", "message", "names", "force", "allow", "path", "content"}
     assert wire["ICommError"].optional == {"names"}
 
 
@@ -304,6 +306,8 @@ def test_comm_reply_keys_match_wire_ts(wire, shell):
     }
     first = replies["commit"]["result"]["id"]
     replies["checkout"] = handle(session, {"id": 3, "action": "checkout", "rev": first})
+    live = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    replies["notebook"] = handle(session, {"id": 6, "action": "notebook", "path": "nb.ipynb", "content": live})
     expected = {action: name for name, action in COMM.items()}
     for action, reply in replies.items():
         assert set(reply) == wire["ICommSuccess"].keys and reply["ok"] is True, reply

@@ -143,12 +143,33 @@ def test_sidebar_lists_commits_and_checks_out_into_the_kernel(lab, page):
     page.evaluate("() => window.jupyterapp.commands.execute('jupyter-mvc:refresh')")
     page.wait_for_function("() => /1 changed/.test(document.querySelector('.jp-mvc-status').textContent)")
     message = "x is three'); import os; os._exit(1) #\" {x} $x"
+    # An unsaved cell: the version must hold the notebook as on screen, not as last saved.
+    page.evaluate(
+        "() => window.jupyterapp.shell.currentWidget.content.model.sharedModel"
+        ".insertCell(0, {cell_type: 'markdown', source: 'unsaved-marker-1'})"
+    )
     page.locator("#jupyter-mvc-versions .jp-mvc-commit").click()
     page.locator(".jp-Dialog input").fill(message)
     page.locator(".jp-Dialog .jp-mod-accept").click()
     rows.nth(2).wait_for()
-    assert rows.locator(".jp-mvc-subject").all_inner_texts() == [message, "x is two", "x is one"]
+    assert rows.locator(".jp-mvc-subject").all_inner_texts()[:3] == [message, "x is two", "x is one"]
     assert page.evaluate(KERNEL_EVAL, "x") == "3"  # the kernel survived the message
+    from jupyter_mvc import api
+
+    assert "unsaved-marker-1" in api.read_file("HEAD", "notebook.ipynb", path=root).decode()
+
+    # A %mv_commit run in a cell also stores the live document (handed over before the cell runs).
+    page.evaluate(
+        "() => { const nb = window.jupyterapp.shell.currentWidget.content;"
+        " nb.model.sharedModel.insertCell(nb.model.cells.length,"
+        " {cell_type: 'code', source: '%mv_commit x -m live-notebook'});"
+        " nb.activeCellIndex = nb.model.cells.length - 1;"
+        " nb.model.sharedModel.insertCell(0, {cell_type: 'markdown', source: 'unsaved-marker-2'}); }"
+    )
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-cell')")
+    rows.nth(3).wait_for()
+    assert "unsaved-marker-2" in api.read_file("HEAD", "notebook.ipynb", path=root).decode()
+    assert rows.first.locator(".jp-mvc-subject").inner_text() == "live-notebook"
 
     # Check out the oldest version from the sidebar; the kernel's variable changes.
     rows.filter(has_text="x is one").locator(".jp-mvc-checkout").click()
