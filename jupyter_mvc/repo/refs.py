@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 import re
 import time
+from collections.abc import Callable
 
 from ..errors import (
     ConcurrentUpdateError,
@@ -184,9 +185,11 @@ class Refs:
         return sha
 
     # -- committing ----------------------------------------------------------------------------
-    def advance(self, tree: str, message: str) -> str:
-        """Commit `tree` on top of the current branch (or detached HEAD), retrying the
-        compare-and-swap until it lands."""
+    def advance(self, build: Callable[[str | None], tuple[str, str]]) -> str:
+        """Commit on top of the current branch (or detached HEAD), retrying the
+        compare-and-swap until it lands. `build(parent)` gives (tree, message) for the tip
+        it will land on, so a version that carries its parent's variables forward is rebuilt
+        on top of a commit another kernel landed first, and loses none of them."""
         locked_since = None
         ref = HEAD_REF
         for attempt in range(_CAS_ATTEMPTS):
@@ -194,6 +197,7 @@ class Refs:
             detached = branch_ref is None and self.git.read_ref(HEAD_REF) is not None
             ref = HEAD_REF if detached else (branch_ref or BRANCHES + DEFAULT_BRANCH)
             parent = self.git.read_ref(ref)
+            tree, message = build(parent)
             sha = self.git.write_commit(tree, [parent] if parent else [], message)
             try:
                 moved = self.git.update_ref(ref, sha, parent, "commit: " + message.splitlines()[0][:60])

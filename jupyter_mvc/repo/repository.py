@@ -178,19 +178,30 @@ class Repo:
         parent = self._readable_manifest(head)
         if remove:
             snapshot.check_removable(remove, parent if carry else None, head[:8] if head else "")
-        manifest = packing.store_variables(self.store, encoded, self._parent_streams(parent), units)
-        if carry:
-            manifest, _carried = snapshot.carry_forward(manifest, parent, head, remove)
-        blobs = {
-            "manifest.json": _json_bytes(manifest.to_json()),
-            "metrics.json": _json_bytes(metrics_json),
-            "params.json": _json_bytes(jsonable(dict(params or {}))),
-            "env.json": _json_bytes(dict(env) if env is not None else environment.capture(self.git.user_head())),
+        stored = packing.store_variables(self.store, encoded, self._parent_streams(parent), units)
+        others = {
+            "metrics.json": self.git.write_blob(_json_bytes(metrics_json)),
+            "params.json": self.git.write_blob(_json_bytes(jsonable(dict(params or {})))),
+            "env.json": self.git.write_blob(
+                _json_bytes(dict(env) if env is not None else environment.capture(self.git.user_head()))
+            ),
+            **{n: self.git.write_blob(b) for n, b in extra_bytes.items()},
         }
-        blobs.update(extra_bytes)
-        tree = self.git.write_tree({n: self.git.write_blob(b) for n, b in blobs.items()})
-        summary = trailer.Summary(tuple(manifest.variables), metrics_format.headline(metrics_json))
-        sha = self.refs.advance(tree, trailer.encode(message, summary))
+
+        def build(tip: str | None) -> tuple[str, str]:
+            # The snapshot carries forward what the tip it lands on holds (another kernel's
+            # commit may have landed since `head` was read).
+            manifest = stored
+            if carry:
+                base = parent if tip == head else self._readable_manifest(tip)
+                manifest, _carried = snapshot.carry_forward(stored, base, tip, remove)
+            tree = self.git.write_tree(
+                {"manifest.json": self.git.write_blob(_json_bytes(manifest.to_json())), **others}
+            )
+            summary = trailer.Summary(tuple(manifest.variables), metrics_format.headline(metrics_json))
+            return tree, trailer.encode(message, summary)
+
+        sha = self.refs.advance(build)
         return self._info(self.git.log([sha], limit=1)[0], {}, sha)
 
     def _readable_manifest(self, sha: str | None) -> Manifest | None:

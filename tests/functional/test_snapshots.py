@@ -98,3 +98,29 @@ def test_carry_false_writes_only_the_given_variables(repo):
         ("a", "changed"),
         ("b", "removed"),
     ]
+
+
+def test_a_commit_that_loses_the_race_carries_what_the_winner_added(repo):
+    """Two kernels commit at once: the loser's version is rebuilt on the winner's, so the
+    snapshot keeps the winner's variable instead of dropping it."""
+    from jupyter_mvc.repo import Repo
+
+    repo.commit({"base": 1}, "base")
+    other = Repo.open(repo.root, create=False)
+    original = repo.git.update_ref
+    raced = []
+
+    def update_ref(ref, new, old, reason="jupyter_mvc"):
+        if not raced:  # another kernel lands its commit just before ours
+            raced.append(other.commit({"theirs": 2}, "theirs"))
+        return original(ref, new, old, reason)
+
+    repo.git.update_ref = update_ref
+    try:
+        mine = repo.commit({"mine": 3}, "mine")
+    finally:
+        repo.git.update_ref = original
+        other.close()
+    assert mine.parents == (raced[0].id,)
+    assert set(repo.manifest(mine.id).variables) == {"base", "theirs", "mine"}
+    assert repo.load("HEAD", "theirs") == 2 and repo.load("HEAD", "mine") == 3
