@@ -13,40 +13,9 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-# The public API (api.__all__, kept equal by a test): listed here so that the package
-# import does not load the API and its dependencies.
-_API = {
-    "Head",
-    "Status",
-    "branch",
-    "branches",
-    "checkout",
-    "commit",
-    "data_dir",
-    "delete_branch",
-    "delete_tag",
-    "diff",
-    "fingerprint",
-    "fsck",
-    "gc",
-    "head",
-    "info",
-    "load",
-    "log",
-    "log_metric",
-    "on_change",
-    "open_repo",
-    "read_file",
-    "reproduce",
-    "resolve",
-    "rm",
-    "show",
-    "status",
-    "tag",
-    "tags",
-    "trust",
-}
-__all__ = sorted(_API | {"MvcError", "Repo", "load_ipython_extension"})
+from .public import API as _API
+
+__all__ = sorted(set(_API) | {"MvcError", "Repo", "load_ipython_extension"})
 
 
 def __getattr__(name: str):

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .codecs.tensors import reduce_tensor
 from .errors import SerializationError
 from .objects import FsckReport, GcReport, Version, VersionDiff, VersionInfo
+from .public import API
 from .repo import CheckoutResult, Repo, maintenance
 from .repo.metrics import MetricsBuffer
 from .repo.packing import is_variable_name
@@ -38,37 +39,7 @@ PathLike = str | os.PathLike
 Where = PathLike | Repo
 F = TypeVar("F", bound=Callable[..., Any])
 
-__all__ = [
-    "Head",
-    "Status",
-    "branch",
-    "branches",
-    "checkout",
-    "commit",
-    "data_dir",
-    "delete_branch",
-    "delete_tag",
-    "diff",
-    "fingerprint",
-    "fsck",
-    "gc",
-    "head",
-    "info",
-    "load",
-    "log",
-    "log_metric",
-    "on_change",
-    "open_repo",
-    "read_file",
-    "reproduce",
-    "resolve",
-    "rm",
-    "show",
-    "status",
-    "tag",
-    "tags",
-    "trust",
-]
+__all__ = list(API)  # the names live in public.py, so `import jupyter_mvc` stays light
 
 
 # -- change notification: faces that show history (widgets) subscribe; api stays below them

@@ -1,0 +1,35 @@
+"""The names of the public API, in a module light enough for `import jupyter_mvc` to read
+without loading the API: `jupyter_mvc.api.__all__` is this list, and the package's lazy
+attributes serve exactly these."""
+
+API = (
+    "Head",
+    "Status",
+    "branch",
+    "branches",
+    "checkout",
+    "commit",
+    "data_dir",
+    "delete_branch",
+    "delete_tag",
+    "diff",
+    "fingerprint",
+    "fsck",
+    "gc",
+    "head",
+    "info",
+    "load",
+    "log",
+    "log_metric",
+    "on_change",
+    "open_repo",
+    "read_file",
+    "reproduce",
+    "resolve",
+    "rm",
+    "show",
+    "status",
+    "tag",
+    "tags",
+    "trust",
+)
