@@ -99,6 +99,7 @@ def committed(request, shell, monkeypatch):
     return shell, name, change
 
 
+@pytest.mark.slow  # waits 2.1 s per type: no encoding may depend on the time
 def test_a_checked_out_value_is_unchanged_and_a_second_checkout_is_not_refused(committed):
     shell, name, _change = committed
     shell("%mv_checkout HEAD --force --trust")
@@ -112,6 +113,7 @@ def test_a_checked_out_value_is_unchanged_and_a_second_checkout_is_not_refused(c
     assert "Nothing changed" in shell("%mv_status")
 
 
+@pytest.mark.slow  # waits 2.1 s per type
 def test_a_committed_value_is_unchanged_until_it_changes(committed):
     shell, name, change = committed
     time.sleep(2.1)
