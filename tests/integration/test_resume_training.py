@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.outputs import cell_text
+
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
@@ -61,16 +63,7 @@ def _run(cells: list[str], where) -> list[str]:
         nb, timeout=180, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(where)}}
     )
     client.execute()
-    out = []
-    for cell in nb.cells:
-        text = []
-        for o in cell.outputs:
-            if o.output_type == "stream":
-                text.append(o.text)
-            elif o.output_type == "error":
-                text.append(f"{o.ename}: {o.evalue}")
-        out.append("".join(text))
-    return out
+    return [cell_text(cell) for cell in nb.cells]
 
 
 def test_training_resumes_bit_identically_in_a_fresh_kernel(git_repo, monkeypatch):
