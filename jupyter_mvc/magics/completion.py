@@ -24,6 +24,8 @@ _POSITIONALS = {
     "mv_tag": ["tag", "revision"],
     "mv_autocommit": ["on-off"],
     "mv_status": [],
+    "mv_rm": ["tracked-variable"],
+    "mv_reproduce": ["revision"],
 }
 _TAKES_VALUE = {"-m", "--message", "--metric", "--param", "-b", "--branch", "-n", "--limit", "--allow"}
 
@@ -66,6 +68,8 @@ def candidates(session: KernelSession, magic: str, words: list[str], token: str,
                 return sorted(api.tags(path=repo))
             if kind == "version-variable":
                 return sorted(api.show(positional[0], path=repo).manifest.variables)
+            if kind == "tracked-variable":  # what HEAD's version holds: only those can stop being tracked
+                return sorted(api.show("HEAD", path=repo).manifest.variables)
     except MvcError:
         return []
     return revisions(session)

@@ -3,6 +3,7 @@ temporary copy of the notebook's folder, and compare what the run produced with 
 version stored. `api.reproduce` is the entry point; the faces print `table.lines(report)`.
 
     cells    history.py -> cells; jupyter_mvc's own magics replaced by stand-ins
+             (the probe's, which probe at the version's commit, then replay the magic)
     probe    runs INSIDE the reproduction kernel: fingerprints and numeric leaves -> files
     compare  pure comparison of stored and produced values (no kernel, no repository)
     runner   the temporary folder, the kernel (nbclient), the probe's files -> a report

@@ -148,20 +148,88 @@ def _commit_args(line: str) -> tuple[str | None, dict[str, float | None]]:
 
 
 def stand_in(index: int, shell: Any) -> None:
-    """Where a jupyter_mvc magic was: nothing, except at the `%mv_commit` that made the
-    version (its message matches): there the run's state is what the version stored, so
-    it is probed right then, with the metrics that line gives."""
+    """Where a jupyter_mvc magic was. At the `%mv_commit` that made the version (its
+    message matches) the run's state is what the version stored: it is probed right then,
+    with the metrics that line gives. Then the magic itself runs, against the run's own
+    scratch repository: commits there build the run's history, so a later cell that picks
+    a version from `jupyter_mvc.log()` and checks it out gets the run's equivalent of the
+    one the user got. A checkout of a revision only the user's repository has (an id typed
+    by hand) loads that version's variables from it, read-only, and says so."""
+    line = _request()["magics"][index]
     try:
-        request = _request()
-        line = request["skipped"][index]
-        if not line.startswith("%mv_commit"):
-            return
-        expanded = shell.var_expand(line, depth=1)  # {expr} as the magic would expand it, in the cell's frame
-        message, metrics = _commit_args(expanded)
-        if message is not None and message.strip() == request["message"].strip():
-            collect(shell, metrics)
+        if line.startswith("%mv_commit"):
+            expanded = shell.var_expand(line, depth=1)  # {expr} as the magic would expand it, in the cell's frame
+            message, metrics = _commit_args(expanded)
+            if message is not None and message.strip() == _request()["message"].strip():
+                collect(shell, metrics)
     except Exception as exc:  # the probe must never break the user's cell
-        _write_error(f"stand-in for magic {index}: {type(exc).__name__}: {exc}")
+        _write_error(f"probe at magic {index}: {type(exc).__name__}: {exc}")
+    name, _, rest = line[1:].partition(" ")
+    if name in NOT_REPLAYED:
+        return
+    if name == "mv_checkout" and _checkout_from_source(shell, shell.var_expand(rest, depth=1)):
+        return
+    if name.startswith("mv_") and shell.find_line_magic(name) is None:
+        shell.extension_manager.load_extension("jupyter_mvc")  # loaded by the user's config, not a cell
+    shell.run_line_magic(name, rest, _stack_depth=2)  # expands {expr} in the cell's frame, as typed
+
+
+NOT_REPLAYED = frozenset({"mv_reproduce"})  # a reproduction inside a reproduction: never
+
+
+def _checkout_target(args: str) -> tuple[str, list[str], bool, list[str]] | None:
+    """(rev, names, trust, allow) of `%mv_checkout` arguments, or None when they do not split."""
+    try:
+        tokens = shlex.split(args)
+    except ValueError:
+        return None
+    positional: list[str] = []
+    allow: list[str] = []
+    trust = False
+    it = iter(tokens)
+    for token in it:
+        if token in ("-b", "--branch"):
+            next(it, None)
+        elif token == "--allow":
+            allow.append(next(it, ""))
+        elif token == "--trust":
+            trust = True
+        elif not token.startswith("-"):
+            positional.append(token)
+    if not positional:
+        return None
+    return positional[0], positional[1:], trust, allow
+
+
+def _checkout_from_source(shell: Any, args: str) -> bool:
+    """A checkout whose revision the run's repository lacks but the user's has: load it
+    from the user's repository (read-only, the safe loader) into the namespace."""
+    from ..errors import MvcError
+    from ..repo import Repo
+
+    target = _checkout_target(args)
+    if target is None:
+        return False
+    rev, names, trust, allow = target
+    request = _request()
+    with Repo.open(request["scratch_repo"], create=False) as scratch:
+        try:
+            scratch.resolve(rev)
+            return False  # the run made it: the real magic checks it out
+        except MvcError:
+            pass
+    with Repo.open(request["source_repo"], create=False) as source:
+        try:
+            sha = source.resolve(rev)
+        except MvcError:
+            return False  # nowhere: the real magic says so, and the cell fails as it should
+        wanted = names or list(source.manifest(sha).variables)
+        for name in wanted:
+            shell.user_ns[name] = source.load(sha, name, trust=trust, allow=allow)
+    _write_line(
+        "warnings.txt", f"%mv_checkout {args}: {rev!r} is not a version the run made; loaded from your repository"
+    )
+    return True
 
 
 def finish(shell: Any) -> None:
@@ -238,5 +306,9 @@ def read_frame(path: Path) -> Any:
 
 
 def _write_error(text: str) -> None:
-    with open(_dir() / "errors.txt", "a", encoding="utf-8") as f:
+    _write_line("errors.txt", text)
+
+
+def _write_line(file: str, text: str) -> None:
+    with open(_dir() / file, "a", encoding="utf-8") as f:
         f.write(text + "\n")

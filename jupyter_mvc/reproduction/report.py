@@ -40,8 +40,8 @@ class ReproduceReport:
     metrics: tuple[MetricResult, ...]
     failed_cells: tuple[CellFailure, ...]
     cells_run: int
-    skipped_magics: tuple[str, ...]  # jupyter_mvc's own magic lines, not run
-    warnings: tuple[str, ...]  # e.g. a skipped %mv_checkout: that state came from a version
+    replayed_magics: tuple[str, ...]  # jupyter_mvc's own magic lines, run against the run's scratch repository
+    warnings: tuple[str, ...]  # e.g. a %mv_checkout of a version only the user's repository has
     tolerance: float
     seconds: float
 

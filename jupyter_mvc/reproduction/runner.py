@@ -3,8 +3,8 @@ and compare: the orchestration behind `api.reproduce`.
 
 Nothing of the user's is touched: the kernel is a new one (this Python's ipykernel, with
 its own IPython dir, so not even the user's IPython history is written); the folder is a
-copy (without `.git`) that is a Git repository of its own, so code that calls the API
-there (or a `%mv_commit` that slipped through) writes there, never to the user's history.
+copy (without `.git`) that is a Git repository of its own, so the replayed jupyter_mvc
+magics (and code that calls the API) write there, never to the user's history.
 """
 
 from __future__ import annotations
@@ -35,12 +35,7 @@ def reproduce(repo: Repo, rev: str, folder: Path, *, tolerance: float = 0.0, tim
     sha = repo.resolve(rev)
     version = repo.show(sha)
     recorded = cellmod.parse_history(repo.read_file(sha, "history.py").decode("utf-8", "replace"))
-    runnable, skipped = cellmod.strip_own_magics(recorded)
-    warnings = tuple(
-        f"skipped {line!r}: the state it restored came from a version, not from cells, so what depends on it may differ"
-        for line in skipped
-        if line.startswith("%mv_checkout")
-    )
+    runnable, magics = cellmod.strip_own_magics(recorded)
     entries = version.manifest.variables
     tmp = Path(tempfile.mkdtemp(prefix="mvc-reproduce-"))
     try:
@@ -50,8 +45,9 @@ def reproduce(repo: Repo, rev: str, folder: Path, *, tolerance: float = 0.0, tim
         request = {
             "variables": {n: {"codec": e.codec, "content_id": e.content_id} for n, e in entries.items()},
             "message": version.info.message,
-            "skipped": skipped,
+            "magics": magics,
             "scratch_repo": str(work),
+            "source_repo": str(repo.root),
         }
         (io_dir / probe.REQUEST).write_text(json.dumps(request))
         failures, died = _run(runnable, cwd, tmp, io_dir, timeout)
@@ -61,6 +57,8 @@ def reproduce(repo: Repo, rev: str, folder: Path, *, tolerance: float = 0.0, tim
             failures += [CellFailure(0, f"probe: {e}") for e in (io_dir / "errors.txt").read_text().splitlines()]
         if died:
             failures.append(CellFailure(0, died))
+        warnings_file = io_dir / "warnings.txt"
+        warnings = tuple(warnings_file.read_text().splitlines()) if warnings_file.is_file() else ()
         variables = tuple(
             _verdict(repo, sha, name, result["variables"].get(name, {"present": False}), io_dir, tolerance)
             for name in entries
@@ -74,7 +72,7 @@ def reproduce(repo: Repo, rev: str, folder: Path, *, tolerance: float = 0.0, tim
         metrics=metrics,
         failed_cells=tuple(failures),
         cells_run=len(runnable),
-        skipped_magics=tuple(skipped),
+        replayed_magics=tuple(m for m in magics if m[1:].partition(" ")[0] not in probe.NOT_REPLAYED),
         warnings=warnings,
         tolerance=tolerance,
         seconds=time.perf_counter() - start,

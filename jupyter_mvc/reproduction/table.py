@@ -24,8 +24,10 @@ def lines(r: ReproduceReport) -> list[str]:
     for f in r.failed_cells:
         where = f"In[{f.cell}]" if f.cell else "reproducer"
         out.append(f"  failed: {where}: {fmt.printable(f.error)}")
-    if r.skipped_magics:
-        out.append(f"  skipped jupyter_mvc magics: {len(r.skipped_magics)} (the run writes no version)")
+    if r.replayed_magics:
+        out.append(
+            f"  jupyter_mvc magics replayed: {len(r.replayed_magics)} (in a scratch repository: your history is untouched)"
+        )
     for w in r.warnings:
         out.append(f"  warning: {fmt.printable(w)}")
     out.append("OK: everything reproduced." if r.ok else "NOT reproduced: see above.")

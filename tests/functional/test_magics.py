@@ -332,6 +332,9 @@ def test_completion_offers_revisions_branches_tags_and_variables(shell):
     assert _complete(shell, "%mv_checkout HEAD --fo") == ["--force"]
     assert _complete(shell, "%mv_branch -d ex") == ["experiment"]
     assert set(_complete(shell, "%mv_autocommit o")) == {"on", "off"}
+    shell("untracked_model = 3")
+    assert set(_complete(shell, "%mv_rm ")) == {"model", "model_b"}  # what HEAD tracks, not every variable
+    assert _complete(shell, "%mv_reproduce ex") == ["experiment"]
 
 
 def test_commit_refuses_a_credential_typed_in_a_cell_until_confirmed(shell):

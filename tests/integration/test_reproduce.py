@@ -94,8 +94,12 @@ def test_a_seeded_version_reproduces_bit_for_bit(project):
     assert [(m.name, m.status) for m in report.metrics] == [("acc", "reproduced")]
     assert report.failed_cells == () and report.ok
     assert report.cells_run == 3  # In[1..3]; the version's history stops at its commit
-    assert len(report.skipped_magics) == 2 and report.seconds > 0
-    assert len(jupyter_mvc.log(path=folder)) == 3, "the run wrote no version"
+    assert report.replayed_magics == (
+        "%load_ext jupyter_mvc",
+        '%mv_commit w clf acc labels -m "seeded" --metric acc={acc}',
+    )
+    assert report.seconds > 0 and report.warnings == ()
+    assert len(jupyter_mvc.log(path=folder)) == 3, "the run wrote no version into the user's history"
 
 
 def test_an_unseeded_random_number_is_reported_as_differing(project):
@@ -150,15 +154,49 @@ def test_the_cli_exits_1_when_a_variable_differs(project, capsys):
     assert "w2        differs" in out and "NOT reproduced" in out
 
 
+def test_a_checkout_of_a_hand_typed_id_loads_from_the_users_repository(project, tmp_path):
+    """A replayed `%mv_checkout 1a2b3c4d` of a version the run itself never made (an id
+    typed by hand) is loaded read-only from the user's repository, with a warning; the
+    cells after it then run from the same state the user had."""
+    import shutil
+
+    import jupyter_mvc
+
+    folder = tmp_path / "copy"  # the module's project stays as the other tests expect it
+    shutil.copytree(project[0], folder, symlinks=True)
+    seeded = jupyter_mvc.info("HEAD~2", path=folder)
+    assert seeded.subject == "seeded"
+    nb_path = folder / "hand_typed.ipynb"
+    cells = [
+        "%load_ext jupyter_mvc",
+        f"%mv_checkout {seeded.short_id} w --force",
+        "w3 = w * 3",
+        '%mv_commit w3 -m "from a typed id"',
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbformat.write(nb, nb_path)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JPY_SESSION_NAME", str(nb_path))
+        nbclient.NotebookClient(
+            nb, timeout=300, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(folder)}}
+        ).execute()
+    assert "Committed" in _text(nb.cells[3]), [_text(c) for c in nb.cells]
+    before = _tree_digest(folder)
+    report = jupyter_mvc.reproduce("HEAD", path=nb_path)
+    assert _tree_digest(folder) == before
+    by_name = {v.name: v for v in report.variables}
+    assert (by_name["w3"].status, by_name["w3"].detail) == ("reproduced", "bit-identical")
+    assert len(report.warnings) == 1 and f"{seeded.short_id!r} is not a version the run made" in report.warnings[0]
+
+
 @pytest.mark.requires_torch
 def test_demo_last_version_reproduces(tmp_path):
     """demo.ipynb, run as tests/integration/test_demo.py runs it, then its last version
-    (the seeded PyTorch MLP; the version also carries W and b) re-run. `net` comes back
-    bit for bit, and so does its test_acc metric. W and b legitimately cannot: the demo
-    built them from a CHECKED-OUT version (`%mv_checkout -b fine-tune {best.short_id}`,
-    with `best` found by asking the version store, `jupyter_mvc.log`), and a fresh run has
-    neither that store nor the checkout (skipped, and warned about), so that cell fails
-    and the fine-tuning starts from other weights: reported as `differs`."""
+    (the seeded PyTorch MLP; the version also carries W and b) re-run: every variable and
+    the metric come back bit for bit. W and b are the hard part: the demo fine-tuned them
+    from a CHECKED-OUT version (`%mv_checkout -b fine-tune {best.short_id}`, `best` found
+    by asking the version store, `jupyter_mvc.log`); the replay's own commits build the
+    run's history, so it finds and checks out its own equivalent of `best`."""
     for module in ("anywidget",):
         if importlib.util.find_spec(module) is None:
             pytest.skip(f"{module} is not installed")
@@ -176,9 +214,9 @@ def test_demo_last_version_reproduces(tmp_path):
     report = jupyter_mvc.reproduce("HEAD", path=tmp_path / "demo.ipynb")
     assert _tree_digest(tmp_path) == before
     by_name = {v.name: v for v in report.variables}
-    assert (by_name["net"].status, by_name["net"].detail) == ("reproduced", "bit-identical")
+    assert set(by_name) == {"W", "b", "net"}
+    assert all(v.detail == "bit-identical" for v in report.variables), report.variables
     assert [(m.name, m.status) for m in report.metrics] == [("test_acc", "reproduced")]
-    assert {by_name["W"].status, by_name["b"].status} == {"differs"}  # built from a checked-out version
-    assert [f.error for f in report.failed_cells] == ["ValueError: max() arg is an empty sequence"]
-    assert any("%mv_checkout -b fine-tune" in w for w in report.warnings)
+    assert report.failed_cells == () and report.warnings == () and report.ok
+    assert any(m.startswith("%mv_checkout -b fine-tune") for m in report.replayed_magics)
     assert os.path.isdir(tmp_path / ".git")
