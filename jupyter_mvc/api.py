@@ -17,16 +17,17 @@ import json
 import os
 import pickle
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from . import sharing
 from .codecs.tensors import reduce_tensor
 from .errors import SerializationError
 from .objects import FsckReport, GcReport, Version, VersionDiff, VersionInfo
 from .public import API
+from .remote.lazy import attach as attach_remotes
 from .repo import CheckoutResult, Repo, maintenance
 from .repo.metrics import MetricsBuffer
 from .repo.packing import is_variable_name
@@ -76,17 +77,21 @@ def _changes_history(fn: F) -> F:
 # -- opening ---------------------------------------------------------------------------------
 def open_repo(path: PathLike = ".", create: bool = True) -> Repo:
     """The version repository of the Git repo holding `path`. With `create` (default), a
-    Git repo is initialised at `path` when there is none; `repo.created` tells."""
-    return Repo.open(path, create=create)
+    Git repo is initialised at `path` when there is none; `repo.created` tells. Chunks it
+    lacks are fetched from its remotes when read."""
+    return attach_remotes(Repo.open(path, create=create))
 
 
-@contextmanager
-def _opened(where: Where, create: bool = False) -> Iterator[Repo]:
-    if isinstance(where, Repo):
-        yield where
-        return
-    with Repo.open(where, create=create) as repo:
-        yield repo
+_opened = sharing.opened
+
+# -- sharing (jupyter_mvc/sharing.py): remotes, push, fetch, pull, clone -------------------------
+remote_add = sharing.remote_add
+remote_remove = sharing.remote_remove
+remotes = sharing.remotes_list
+clone = sharing.clone
+push = _changes_history(sharing.push)
+fetch = _changes_history(sharing.fetch)
+pull = _changes_history(sharing.pull)
 
 
 # -- versions --------------------------------------------------------------------------------

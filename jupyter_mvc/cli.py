@@ -5,6 +5,8 @@ mvc export REV NAME -o FILE      mvc fsck          mvc gc [--grace SECONDS]
 mvc branch [NAME [REV]] [-d NAME] mvc tag [NAME [REV]] [-d NAME]
 mvc rm NAME... [-m MSG]
 mvc trust MODULE.NAME            mvc reproduce [REV] [--tolerance X] [--timeout S]
+mvc remote [add NAME URL | remove NAME]   mvc clone URL DIR [--prefetch]
+mvc push [REMOTE] [BRANCH] [--all] [--tags]   mvc fetch [REMOTE] [--prefetch]   mvc pull [REMOTE]
 """
 
 from __future__ import annotations
@@ -102,6 +104,60 @@ def _cmd_rm(args: Any) -> None:
     print(f"committed {info.short_id}: no longer tracks {', '.join(args.names)} ({len(info.variables)} left)")
 
 
+def _cmd_remote(args: Any) -> None:
+    from .remote import text as remote_text
+
+    if args.action == "add":
+        if not args.url:
+            raise SystemExit("mvc remote add NAME URL: give a URL (s3://bucket/prefix, gs://, az://, file:///folder)")
+        r = api.remote_add(args.name, args.url, accept_unsafe=args.accept_unsafe, path=args.path)
+        print(f"added remote {r.name}: {r.url}" + (" (accepted without conditional writes)" if r.unsafe else ""))
+    elif args.action == "remove":
+        print(f"removed remote {api.remote_remove(args.name, path=args.path).name} (its data stays where it is)")
+    else:
+        print("\n".join(remote_text.remote_lines(api.remotes(path=args.path))))
+
+
+def _transfer(run: Any) -> Any:
+    from .present.progress import ProgressLine
+
+    meter = ProgressLine()
+    try:
+        return run(meter)
+    finally:
+        meter.close()
+
+
+def _cmd_push(args: Any) -> None:
+    from .remote import text as remote_text
+
+    r = _transfer(
+        lambda p: api.push(args.remote, args.branch, all=args.all, tags=args.tags, progress=p, path=args.path)
+    )
+    print("\n".join(remote_text.push_lines(r)))
+
+
+def _cmd_fetch(args: Any) -> None:
+    from .remote import text as remote_text
+
+    r = _transfer(lambda p: api.fetch(args.remote, prefetch=args.prefetch, progress=p, path=args.path))
+    print("\n".join(remote_text.fetch_lines(r)))
+
+
+def _cmd_pull(args: Any) -> None:
+    from .remote import text as remote_text
+
+    r = _transfer(lambda p: api.pull(args.remote, progress=p, path=args.path))
+    print("\n".join(remote_text.pull_lines(r)))
+
+
+def _cmd_clone(args: Any) -> None:
+    from .remote import text as remote_text
+
+    r = _transfer(lambda p: api.clone(args.url, args.folder, prefetch=args.prefetch, progress=p))
+    print("\n".join(remote_text.clone_lines(r)))
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mvc", description="jupyter_mvc: versions of notebook state")
     p.add_argument("-C", dest="path", default=".", help="run as if started in this folder")
@@ -145,6 +201,30 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("names", nargs="+", metavar="NAME")
     s.add_argument("-m", "--message", help="what this version is (default: rm NAME...)")
     s.set_defaults(run=_cmd_rm)
+    s = sub.add_parser("remote", help="list, add or remove remotes (s3://, gs://, az://, file:///)")
+    s.add_argument("action", nargs="?", choices=["list", "add", "remove"], default="list")
+    s.add_argument("name", nargs="?", default="origin")
+    s.add_argument("url", nargs="?")
+    s.add_argument("--accept-unsafe", action="store_true", help="add a server that ignores conditional writes")
+    s.set_defaults(run=_cmd_remote)
+    s = sub.add_parser("push", help="upload the versions a remote lacks, then move its branch")
+    s.add_argument("remote", nargs="?", default="origin")
+    s.add_argument("branch", nargs="?", help="default: the current branch")
+    s.add_argument("--all", action="store_true", help="every branch")
+    s.add_argument("--tags", action="store_true", help="and every tag")
+    s.set_defaults(run=_cmd_push)
+    s = sub.add_parser("fetch", help="a remote's history (REMOTE/BRANCH revisions); chunks when needed")
+    s.add_argument("remote", nargs="?", default="origin")
+    s.add_argument("--prefetch", action="store_true", help="also every chunk of its branches, now")
+    s.set_defaults(run=_cmd_fetch)
+    s = sub.add_parser("pull", help="fetch, then fast-forward the current branch")
+    s.add_argument("remote", nargs="?", default="origin")
+    s.set_defaults(run=_cmd_pull)
+    s = sub.add_parser("clone", help="a new project folder from a remote")
+    s.add_argument("url")
+    s.add_argument("folder")
+    s.add_argument("--prefetch", action="store_true", help="fetch every chunk now, not when loaded")
+    s.set_defaults(run=_cmd_clone)
     s = sub.add_parser("trust", help="allow MODULE.NAME to load from this repository")
     s.add_argument("name")
     s.set_defaults(run=_cmd_trust)

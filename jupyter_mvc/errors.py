@@ -309,3 +309,59 @@ class UnsafePickleError(MvcError, ValueError):
     def __init__(self, variable: str, version: str, why: str):
         self.variable, self.version, self.why = variable, version, why
         super().__init__(f"refused to load variable {variable!r} of version {version}: {why}. {_TRUST_FIX}")
+
+
+# -- remotes ------------------------------------------------------------------------------------
+class RemoteError(MvcError, OSError):
+    """A remote that cannot be reached, read or written: `what` went wrong, `fix` says how
+    to put it right (credentials, endpoint, bucket...)."""
+
+    def __init__(self, url: str, what: str, fix: str):
+        self.url, self.what, self.fix = url, what, fix
+        super().__init__(f"remote {url}: {what}. {fix}")
+
+
+class RemoteObjectMissingError(RemoteError, FileNotFoundError):
+    def __init__(self, url: str, key: str):
+        self.key = key
+        super().__init__(
+            url, f"{key!r} is not there", "Push to the remote again, or check its URL (`mvc remote list`)."
+        )
+
+
+class UnknownRemoteError(MvcError, LookupError):
+    def __init__(self, name: str, known: list[str]):
+        self.name = name
+        have = ", ".join(known) if known else "none yet"
+        super().__init__(f"no remote named {name!r} (remotes: {have}). Add one: mvc remote add NAME URL.")
+
+
+class UnsafeRemoteError(MvcError, RuntimeError):
+    """The remote's server ignores conditional writes: two pushes at once could lose one."""
+
+    def __init__(self, url: str):
+        self.url = url
+        super().__init__(
+            f"remote {url} ignores conditional writes (a probe object written twice with "
+            "'only if absent' was accepted twice), so two pushes at once could silently lose one. "
+            "Use a server that supports If-None-Match/If-Match, or add it with --accept-unsafe if "
+            "only one person pushes at a time."
+        )
+
+
+class PushRejectedError(MvcError, RuntimeError):
+    def __init__(self, remote: str, branch: str, why: str):
+        self.remote, self.branch = remote, branch
+        super().__init__(
+            f"push to {remote}/{branch} rejected: {why}. Nothing was lost on either side: "
+            f"fetch and merge first (mvc fetch {remote}; mvc merge {remote}/{branch}), then push again."
+        )
+
+
+class DivergedError(MvcError, RuntimeError):
+    def __init__(self, branch: str, theirs: str, ahead: int, behind: int):
+        self.branch, self.theirs, self.ahead, self.behind = branch, theirs, ahead, behind
+        super().__init__(
+            f"{branch} and {theirs} have diverged ({ahead} version(s) only here, {behind} only there), "
+            f"so pull cannot fast-forward. Merge them: mvc merge {theirs} (or %mv_merge {theirs}), then push."
+        )

@@ -204,6 +204,38 @@ class GitRepo:
             return []
         return self._run("rev-list", *revs, "--").split()
 
+    def has_commit(self, sha: str) -> bool:
+        return self.read_ref(sha) == sha
+
+    def is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        try:
+            self._run("merge-base", "--is-ancestor", ancestor, descendant)
+            return True
+        except git.GitCommandError:
+            return False
+
+    # -- bundles: history as one file, for remotes ----------------------------------------------
+    def bundle_create(self, path: str | os.PathLike, refs: list[str], exclude: list[str]) -> bool:
+        """Write a Git bundle of the commits `refs` reach that `exclude` do not. False
+        (and no file) when there is nothing new to send."""
+        if not set(self.rev_list([*refs, *(f"^{x}" for x in exclude)])):
+            return False
+        self._run("bundle", "create", str(path), *refs, *(f"^{x}" for x in exclude))
+        return True
+
+    def bundle_prerequisites_met(self, path: str | os.PathLike) -> bool:
+        try:
+            self._run("bundle", "verify", "--quiet", str(path))
+            return True
+        except git.GitCommandError:
+            return False
+
+    def bundle_unbundle(self, path: str | os.PathLike) -> list[str]:
+        """Copy a bundle's objects in (no ref is written: the caller decides which refs
+        move); returns the commits it names."""
+        out = self._run("bundle", "unbundle", str(path))
+        return [line.split(" ", 1)[0] for line in out.splitlines() if line.strip()]
+
     def file_names(self, commit: str) -> list[str]:
         return [b.name for b in self._repo.commit(commit).tree.blobs]
 

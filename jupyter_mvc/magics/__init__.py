@@ -10,6 +10,7 @@ from ..session import KernelSession
 from . import autocommit, comm, completion
 from .commands import MvcMagics
 from .kernel import IPythonKernel
+from .sharing import SharingMagics
 
 _ATTR = "_jupyter_mvc"  # where the shell keeps what register() installed, for unregister()
 
@@ -18,9 +19,11 @@ def register(ipython) -> KernelSession:
     unregister(ipython)  # %reload_ext: start clean
     kernel = IPythonKernel(ipython)
     session = KernelSession(kernel)
-    magics = MvcMagics(ipython, session)
-    ipython.register_magics(magics)
-    parsers = {name: getattr(magics, name).parser for name in magics.magics["line"]}
+    magics = (MvcMagics(ipython, session), SharingMagics(ipython, session))
+    parsers = {}
+    for group in magics:
+        ipython.register_magics(group)
+        parsers.update({name: getattr(group, name).parser for name in group.magics["line"]})
     matcher = completion.install(ipython, session, parsers)
     # The kernel notes when each cell finished first: autocommit (and any commit) can then
     # tell whether the saved notebook predates cells that ran.
@@ -37,8 +40,9 @@ def unregister(ipython) -> None:
     if installed is None:
         return
     _session, magics, matcher, hooks = installed
-    for name in magics.magics["line"]:
-        ipython.magics_manager.magics["line"].pop(name, None)
+    for group in magics:
+        for name in group.magics["line"]:
+            ipython.magics_manager.magics["line"].pop(name, None)
     completion.uninstall(ipython, matcher)
     for hook in hooks:
         try:

@@ -26,6 +26,10 @@ _POSITIONALS = {
     "mv_status": [],
     "mv_rm": ["tracked-variable"],
     "mv_reproduce": ["revision"],
+    "mv_remote": ["remote-action", "remote"],
+    "mv_push": ["remote", "branch"],
+    "mv_fetch": ["remote"],
+    "mv_pull": ["remote"],
 }
 _TAKES_VALUE = {"-m", "--message", "--metric", "--param", "-b", "--branch", "-n", "--limit", "--allow"}
 
@@ -37,6 +41,13 @@ def revisions(session: KernelSession) -> list[str]:
             names += [v.short_id for v in api.log(path=repo, limit=_RECENT, all=True)]
             return list(dict.fromkeys(names))
     except MvcError:  # not in a repository yet: nothing to offer
+        return []
+
+
+def _remotes(session: KernelSession) -> list:
+    try:
+        return api.remotes(path=session.path())
+    except MvcError:
         return []
 
 
@@ -58,7 +69,11 @@ def candidates(session: KernelSession, magic: str, words: list[str], token: str,
         return sorted(session.user_variables().objects)
     if kind == "on-off":
         return ["on", "off"]
-    if kind in ("branch", "tag") and not deleting:
+    if kind == "remote-action":
+        return ["add", "list", "remove"]
+    if kind == "remote":
+        return sorted(r.name for r in _remotes(session))
+    if kind in ("branch", "tag") and not deleting and magic != "mv_push":
         return []  # a new name
     try:
         with api.open_repo(session.path(), create=False) as repo:

@@ -33,6 +33,7 @@ HEAD_REF = "refs/mvc/HEAD"
 BRANCHES = "refs/mvc/heads/"
 TAGS = "refs/mvc/tags/"
 ALL = "refs/mvc/"
+REMOTES = "refs/mvc/remotes/"  # <remote>/<branch>: what a remote's branch was at the last fetch or push
 DEFAULT_BRANCH = "main"
 _REV = re.compile(r"\A(?P<base>[^~^]+)(?P<suffix>(?:[~^][0-9]*)*)\Z")
 _HEX = re.compile(r"\A[0-9a-f]{4,40}\Z")
@@ -171,10 +172,12 @@ class Refs:
             target = BRANCHES + base
         elif base in self.tags():
             target = TAGS + base
+        elif "/" in base and self.git.read_ref(REMOTES + base):
+            target = REMOTES + base
         elif _HEX.match(base):
             target = base
         else:
-            raise RevisionError(rev, f"no branch, tag or version id {base!r}")
+            raise RevisionError(rev, f"no branch, tag, remote branch or version id {base!r}")
         try:
             sha = self.git.resolve(target + suffix)
         except RevisionError as exc:

@@ -21,7 +21,7 @@ import mmap
 import os
 import re
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -79,6 +79,9 @@ class ObjectStore(Housekeeping):
         self.tmp_dir = self.root / "tmp"
         self.chunk_size = chunk_size
         self._pool: ThreadPoolExecutor | None = None
+        # Where chunks this store lacks come from (a remote's lazy fetch): called with the
+        # missing ids before a stream is read; it `add`s them. None: missing is an error.
+        self.fetch_missing: Callable[[list[str]], None] | None = None
 
     def close(self) -> None:
         if self._pool is not None:
@@ -235,6 +238,17 @@ class ObjectStore(Housekeeping):
         deltas_format.xor_into(memoryview(xor), sample)
         return deltas_format.promising(xor)
 
+    def add(self, oid: str, data: bytes | memoryview) -> int:
+        """Store a chunk that arrived from elsewhere (a remote) under its id, after checking
+        that its contents are that id. Returns the bytes written (0: already here)."""
+        if digest(data) != validate_oid(oid):
+            raise CorruptObjectError(oid, "corrupt as received (its contents do not match its id)")
+        if self.has(oid):
+            return 0
+        n, folder = self._write_file(oid, self.path(oid), memoryview(data).cast("B"))
+        fsync_dir(folder)
+        return n
+
     def _write_file(self, oid: str, final: Path, data: memoryview) -> tuple[int, Path]:
         # Objects are read-only; the caller fsyncs each touched folder once per batch.
         # Same content under the same name: a race between two writers is harmless.
@@ -318,13 +332,17 @@ class ObjectStore(Housekeeping):
                 next(iter(chunks), "?" * 64),
                 f"declared by a damaged manifest (a stream of {size} bytes cannot have {len(chunks)} chunks of {chunk_size})",
             )
+        memory = _memory_bytes()
+        if memory is not None and size > memory:
+            raise MemoryError(f"a stream of {size} bytes is larger than this machine's memory ({memory} bytes)")
+        if self.fetch_missing is not None:  # before sizes are read from disk: bring what is absent
+            missing = [oid for oid in dict.fromkeys(chunks) if not self.has(oid)]
+            if missing:
+                self.fetch_missing(missing)
         for oid, expected in stream.sized_chunks():
             found = self.content_size(oid)
             if found != expected:
                 raise CorruptObjectError(oid, f"truncated or resized (expected {expected} bytes, found {found})")
-        memory = _memory_bytes()
-        if memory is not None and size > memory:
-            raise MemoryError(f"a stream of {size} bytes is larger than this machine's memory ({memory} bytes)")
 
     def content_size(self, oid: str) -> int:
         """Bytes the object rebuilds to, from what is on disk and without reading it: a full

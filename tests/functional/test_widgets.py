@@ -179,7 +179,7 @@ def test_curves_overlay_the_chosen_metric_and_mark_the_best(repo, history):
 
 
 def test_a_bad_revision_is_a_clear_error(repo, history):
-    with pytest.raises(RevisionError, match="no branch, tag or version id 'nope'"):
+    with pytest.raises(RevisionError, match="no branch, tag, remote branch or version id 'nope'"):
         curves_widget(repo, ["nope"])
 
 

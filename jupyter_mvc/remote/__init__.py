@@ -1,0 +1,1 @@
+"""Remotes: sharing versions through object storage."""

@@ -1,0 +1,80 @@
+"""Lazy fetch: a repository with remotes reads a chunk it lacks from the pack that holds
+it (a ranged read of just that chunk, verified against its id before it is stored), so
+loading one variable of a large version downloads that variable only."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from ..repo import Repo
+from . import packs, remotes
+from .packs import PackIndex
+from .transport import Transport
+
+
+class RemoteChunks:
+    """The object store's `fetch_missing` for a repository with remotes."""
+
+    def __init__(self, repo: Repo):
+        self.repo = repo
+        self.fetched_bytes = 0  # what lazy reads brought in, this process
+        self._where: dict[str, tuple[str, PackIndex]] | None = None  # chunk -> (remote, pack)
+        self._transports: dict[str, Transport] = {}
+
+    def _transport(self, name: str) -> Transport:
+        if name not in self._transports:
+            self._transports[name] = remotes.get(self.repo, name).transport()
+        return self._transports[name]
+
+    def _locate(self, refresh: bool) -> dict[str, tuple[str, PackIndex]]:
+        if self._where is None or refresh:
+            where: dict[str, tuple[str, PackIndex]] = {}
+            for name in remotes.read(self.repo):
+                if refresh:
+                    refresh_indexes(self.repo, name, self._transport(name))
+                for index in packs.cached_indexes(remotes.cache_dir(self.repo, name) / "packs").values():
+                    for oid in index.objects:
+                        where.setdefault(oid, (name, index))
+            self._where = where
+        return self._where
+
+    def __call__(self, missing: list[str]) -> None:
+        where = self._locate(refresh=False)
+        if any(oid not in where for oid in missing):
+            where = self._locate(refresh=True)  # pushed since our last fetch
+        wanted: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for oid in missing:
+            if oid in where:
+                name, index = where[oid]
+                wanted[(name, index.pack_id)].append(oid)
+        for (name, pid), oids in wanted.items():
+            index = where[oids[0]][1]
+            ranges = [index.objects[oid] for oid in oids]
+            for oid, data in zip(oids, self._transport(name).get_ranges(packs.pack_key(pid), ranges)):
+                self.fetched_bytes += self.repo.store.add(oid, data)
+        # Chunks no remote has stay missing: the read that asked says which, as for any store.
+
+
+def refresh_indexes(repo: Repo, name: str, t: Transport) -> dict[str, PackIndex]:
+    """The remote's pack indexes: one listing, then only the indexes not cached yet."""
+    folder = remotes.cache_dir(repo, name) / "packs"
+    cached = packs.cached_indexes(folder)
+    listed = t.list("packs/")
+    sizes = {item.key: item.size for item in listed}
+    for pid in packs.index_ids(sizes) - set(cached):
+        data = t.get(packs.index_key(pid))
+        index = packs.parse_index(data, pid, t.url)
+        end = max((off + n for off, n in index.objects.values()), default=0)
+        if sizes.get(packs.pack_key(pid), -1) < end:
+            continue  # its pack is missing or shorter: unusable, and not cached
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{pid}.idx").write_bytes(data)
+        cached[pid] = index
+    return cached
+
+
+def attach(repo: Repo) -> Repo:
+    """Give the repository's store a lazy source when it has remotes (else leave it)."""
+    if repo.store.fetch_missing is None and remotes.read(repo):
+        repo.store.fetch_missing = RemoteChunks(repo)
+    return repo

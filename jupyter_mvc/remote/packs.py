@@ -1,0 +1,145 @@
+"""Chunks travel to a remote in packs: `packs/<id>.pack` (the chunks' full contents, one
+after another) and `packs/<id>.idx` (JSON: which chunk lies where). One listing of
+`packs/` plus the indexes not yet cached tells a push everything the remote holds, so no
+request is ever made per chunk to find out; a lazy load reads just its chunks' byte
+ranges of a pack.
+
+A pack's id is the digest of its sorted chunk ids, so a push interrupted and run again
+builds the same packs and skips those whose index is already there (an index is written
+after its pack: an index present means its pack is whole). Indexes come from other
+people's machines: every field is checked before it is used."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import blake3
+
+from ..errors import RemoteError
+from ..store import ObjectStore
+
+PACK_TARGET = 64 << 20  # bytes per pack: few requests per GiB, and a resumed push re-sends at most this
+INDEX_FORMAT = "jupyter_mvc pack index 1"
+_MAX_INDEX = 64 << 20  # a 1 GiB pack of 2 MiB chunks indexes in ~60 KiB: this is hostile
+_MAX_CHUNK = 1 << 30
+_ID = re.compile(r"\A[0-9a-f]{64}\Z")
+
+
+@dataclass(frozen=True)
+class PackIndex:
+    pack_id: str
+    objects: dict[str, tuple[int, int]]  # chunk id -> (offset, length) in the pack
+
+    @property
+    def pack_key(self) -> str:
+        return pack_key(self.pack_id)
+
+
+def pack_key(pack_id: str) -> str:
+    return f"packs/{pack_id}.pack"
+
+
+def index_key(pack_id: str) -> str:
+    return f"packs/{pack_id}.idx"
+
+
+def index_ids(keys: Iterable[str]) -> set[str]:
+    """Pack ids whose index is listed (only well-formed names count)."""
+    out = set()
+    for key in keys:
+        name = key[len("packs/") :] if key.startswith("packs/") else ""
+        if name.endswith(".idx") and _ID.match(name[:-4]):
+            out.add(name[:-4])
+    return out
+
+
+def plan(sizes: dict[str, int], target: int | None = None) -> list[list[str]]:
+    """Chunks (sorted, so the same set always packs the same way) cut into packs of about
+    `target` bytes (default PACK_TARGET)."""
+    target = target or PACK_TARGET
+    packs: list[list[str]] = []
+    current: list[str] = []
+    filled = 0
+    for oid in sorted(sizes):
+        if current and filled + sizes[oid] > target:
+            packs.append(current)
+            current, filled = [], 0
+        current.append(oid)
+        filled += sizes[oid]
+    if current:
+        packs.append(current)
+    return packs
+
+
+def pack_id(oids: list[str]) -> str:
+    return blake3.blake3("\n".join(sorted(oids)).encode()).hexdigest()
+
+
+def write_pack(store: ObjectStore, oids: list[str], path: Path) -> PackIndex:
+    """The chunks' full contents into `path` (a delta object is rebuilt: a pack never
+    depends on another pack), and their index."""
+    objects: dict[str, tuple[int, int]] = {}
+    offset = 0
+    with open(path, "wb") as out:
+        for oid in oids:
+            size = store.content_size(oid)
+            buf = bytearray(size)
+            store.read_into(oid, memoryview(buf))  # verified: a damaged chunk never leaves
+            out.write(buf)
+            objects[oid] = (offset, size)
+            offset += size
+    return PackIndex(pack_id(oids), objects)
+
+
+def encode_index(index: PackIndex) -> bytes:
+    rows = [[oid, off, n] for oid, (off, n) in sorted(index.objects.items(), key=lambda kv: kv[1][0])]
+    return json.dumps({"format": INDEX_FORMAT, "pack": index.pack_id, "objects": rows}).encode()
+
+
+def parse_index(data: bytes, expected_id: str, url: str) -> PackIndex:
+    """An index as another machine wrote it: refused, naming what is wrong, unless every
+    field is what `encode_index` writes."""
+
+    def bad(why: str) -> RemoteError:
+        return RemoteError(url, f"the pack index {index_key(expected_id)} is damaged ({why})", "Run mvc fsck --remote.")
+
+    if len(data) > _MAX_INDEX:
+        raise bad(f"{len(data)} bytes")
+    try:
+        raw = json.loads(data)
+    except (ValueError, RecursionError) as exc:
+        raise bad(f"not JSON: {exc}") from None
+    if not isinstance(raw, dict) or raw.get("format") != INDEX_FORMAT:
+        raise bad("unknown format; a newer jupyter_mvc may have written it")
+    if raw.get("pack") != expected_id or not isinstance(raw.get("objects"), list):
+        raise bad("it names another pack")
+    objects: dict[str, tuple[int, int]] = {}
+    end = 0
+    for row in raw["objects"]:
+        if not (isinstance(row, list) and len(row) == 3 and isinstance(row[0], str) and _ID.match(row[0])):
+            raise bad(f"bad entry {str(row)[:80]!r}")
+        oid, off, n = row
+        if not (type(off) is int and type(n) is int and off == end and 0 < n <= _MAX_CHUNK):
+            raise bad(f"entry {oid[:12]} has a bad offset or length")
+        objects[oid] = (off, n)
+        end = off + n
+    if sorted(objects) and pack_id(list(objects)) != expected_id:
+        raise bad("its chunks are not the ones its id names")
+    return PackIndex(expected_id, objects)
+
+
+def cached_indexes(folder: Path) -> dict[str, PackIndex]:
+    """The indexes already fetched into a remote's cache (written there only after parsing)."""
+    out = {}
+    for path in sorted(folder.glob("*.idx")) if folder.is_dir() else []:
+        pid = path.name[:-4]
+        if _ID.match(pid):
+            try:
+                out[pid] = parse_index(path.read_bytes(), pid, str(folder))
+            except (OSError, RemoteError):
+                continue  # refetched on the next refresh
+    return out

@@ -1,0 +1,87 @@
+"""The public API's remote verbs (re-exported by `jupyter_mvc.api`): remotes, push,
+fetch, pull, clone. Each takes `path=` like the rest of the API (a folder inside the
+project, or an open Repo) and returns the report of what it did."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .remote import lazy, remotes, sync
+from .remote.remotes import Remote
+from .remote.reports import CloneReport, FetchReport, PullReport, PushReport
+from .remote.sync import Progress
+from .repo import Repo
+
+Where = str | os.PathLike | Repo
+
+
+@contextmanager
+def opened(where: Where, create: bool = False) -> Iterator[Repo]:
+    """The repository at `where`, able to fetch chunks it lacks from its remotes."""
+    if isinstance(where, Repo):
+        yield lazy.attach(where)
+        return
+    with Repo.open(where, create=create) as repo:
+        yield lazy.attach(repo)
+
+
+def remote_add(name: str, url: str, *, accept_unsafe: bool = False, path: Where = ".") -> Remote:
+    """Add a remote (s3://bucket/prefix, gs://..., az://..., file:///folder). It is probed
+    first: a server that ignores conditional writes is refused unless `accept_unsafe`."""
+    with opened(path) as repo:
+        return remotes.add(repo, name, url, accept_unsafe=accept_unsafe)
+
+
+def remote_remove(name: str, *, path: Where = ".") -> Remote:
+    with opened(path) as repo:
+        return remotes.remove(repo, name)
+
+
+def remotes_list(*, path: Where = ".") -> list[Remote]:
+    with opened(path) as repo:
+        return list(remotes.read(repo).values())
+
+
+def push(
+    remote: str = "origin",
+    branch: str | None = None,
+    *,
+    all: bool = False,
+    tags: bool = False,
+    progress: Progress | None = None,
+    path: Where = ".",
+) -> PushReport:
+    """Upload the versions of `branch` (default: the current one; `all`: every branch)
+    the remote lacks, then move its branch, only if nobody else moved it first."""
+    with opened(path) as repo:
+        return sync.push(repo, remote, branch, all_branches=all, tags=tags, progress=progress)
+
+
+def fetch(
+    remote: str = "origin", *, prefetch: bool = False, progress: Progress | None = None, path: Where = "."
+) -> FetchReport:
+    """The remote's history (its branches become `REMOTE/BRANCH`); chunks arrive when a
+    load needs them, or all now with `prefetch`."""
+    with opened(path) as repo:
+        return sync.fetch(repo, remote, prefetch=prefetch, progress=progress)
+
+
+def pull(remote: str = "origin", *, progress: Progress | None = None, path: Where = ".") -> PullReport:
+    """Fetch, then fast-forward the current branch; refuses with the merge to run when diverged."""
+    with opened(path) as repo:
+        return sync.pull(repo, remote, progress=progress)
+
+
+def clone(
+    url: str,
+    folder: str | os.PathLike,
+    *,
+    remote: str = "origin",
+    prefetch: bool = False,
+    progress: Progress | None = None,
+) -> CloneReport:
+    """A new project folder with the remote's versions (loaded lazily unless `prefetch`)."""
+    return sync.clone(url, Path(folder), remote, prefetch=prefetch, progress=progress)
