@@ -92,6 +92,8 @@ clone = sharing.clone
 push = _changes_history(sharing.push)
 fetch = _changes_history(sharing.fetch)
 pull = _changes_history(sharing.pull)
+trust_signer = sharing.trust_signer
+signatures = sharing.signatures
 
 
 # -- versions --------------------------------------------------------------------------------

@@ -24,8 +24,10 @@ from .present import fmt, history, text
 def _cmd_log(args: Any) -> None:
     infos = api.log(args.rev, path=args.path, limit=args.n, all=args.all)
     branch = api.head(path=args.path).branch
-    for line in history.log_lines(infos, branch):
-        print(line)
+    signed = api.signatures([i.id for i in infos], path=args.path)
+    for info, line in zip(infos, history.log_lines(infos, branch)):
+        status, key = signed.get(info.id, ("", ""))
+        print(line + (f"  [signed: {status}, {key}]" if status else ""))
 
 
 def _cmd_show(args: Any) -> None:
@@ -87,8 +89,14 @@ def _cmd_tag(args: Any) -> None:
 
 
 def _cmd_trust(args: Any) -> None:
-    api.trust(args.name, path=args.path)
-    print(f"{args.name} may now load from this repository's versions (kept in your own config, not the repository)")
+    if args.signer:
+        key = api.trust_signer(args.signer, path=args.path)
+        print(f"versions signed by {key[:40]}... may now load anything from this repository (kept in your own config)")
+    if args.name:
+        api.trust(args.name, path=args.path)
+        print(f"{args.name} may now load from this repository's versions (kept in your own config, not the repository)")
+    if not args.signer and not args.name:
+        raise SystemExit("mvc trust MODULE.NAME, or mvc trust --signer KEY.pub")
 
 
 def _cmd_reproduce(args: Any) -> int:
@@ -225,8 +233,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("folder")
     s.add_argument("--prefetch", action="store_true", help="fetch every chunk now, not when loaded")
     s.set_defaults(run=_cmd_clone)
-    s = sub.add_parser("trust", help="allow MODULE.NAME to load from this repository")
-    s.add_argument("name")
+    s = sub.add_parser("trust", help="allow MODULE.NAME, or versions signed by a key, to load from this repository")
+    s.add_argument("name", nargs="?")
+    s.add_argument(
+        "--signer", metavar="KEY", help="an SSH public key (text or .pub file) whose signed versions you trust"
+    )
     s.set_defaults(run=_cmd_trust)
     return p
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ class GitRepo:
         self._repo = repo
         self.git_dir = Path(repo.git_dir)
         self.work_tree = Path(repo.working_tree_dir) if repo.working_tree_dir else None
+        self._signs: bool | None = None
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
@@ -58,7 +60,12 @@ class GitRepo:
         self._repo.close()
 
     def _run(self, *args: str, input: bytes | None = None) -> str:
-        return self._repo.git.execute(["git", *args], istream=None if input is None else io.BytesIO(input))
+        if input is None:
+            return self._repo.git.execute(["git", *args])
+        with tempfile.TemporaryFile() as stdin:  # a real file: the child reads its descriptor
+            stdin.write(input)
+            stdin.seek(0)
+            return self._repo.git.execute(["git", *args], istream=stdin)
 
     # -- writing objects -------------------------------------------------------------------
     def write_blob(self, data: bytes) -> str:
@@ -73,6 +80,9 @@ class GitRepo:
         return self._repo.odb.store(IStream(b"tree", len(body), io.BytesIO(body))).hexsha.decode()
 
     def write_commit(self, tree: str, parents: list[str], message: str) -> str:
+        if self.signs_commits():  # the user's Git signs commits: so are versions (git does the signing)
+            links = [arg for p in parents for arg in ("-p", p)]
+            return self._run("commit-tree", tree, *links, "-S", "-F", "-", input=message.encode()).strip()
         commit = git.Commit.create_from_tree(
             self._repo,
             git.Tree(self._repo, bytes.fromhex(tree)),
@@ -81,6 +91,48 @@ class GitRepo:
             head=False,
         )
         return commit.hexsha
+
+    # -- signatures ------------------------------------------------------------------------
+    def signs_commits(self) -> bool:
+        """Whether this user's Git signs commits (commit.gpgSign, with user.signingKey: SSH
+        keys as `gpg.format ssh` sets up, or OpenPGP)."""
+        if self._signs is None:
+            try:
+                out = self._run("config", "--get-regexp", r"^(commit\.gpgsign|user\.signingkey)$")
+            except git.GitCommandError:  # none of them set
+                out = ""
+            found = dict(line.split(" ", 1) for line in out.lower().splitlines() if " " in line)
+            self._signs = found.get("commit.gpgsign") in ("true", "yes", "on", "1") and bool(
+                found.get("user.signingkey")
+            )
+        return self._signs
+
+    def signatures(self, shas: list[str], allowed_keys: list[str]) -> dict[str, tuple[str, str]]:
+        """sha -> (status, key fingerprint) as `git log %G?` says, with `allowed_keys` (SSH
+        public keys) as the only trusted signers: G good and trusted, U good but a key not
+        among them, B bad, N unsigned, E cannot check (no ssh-keygen...)."""
+        if not shas:
+            return {}
+        with tempfile.TemporaryDirectory() as tmp:
+            allowed = Path(tmp) / "allowed_signers"
+            allowed.write_text("".join(f"* {key}\n" for key in allowed_keys))
+            try:
+                out = self._run(
+                    "-c",
+                    f"gpg.ssh.allowedSignersFile={allowed}",
+                    "log",
+                    "--no-walk=unsorted",
+                    "--format=%H %G? %GF",
+                    *shas,
+                    "--",
+                )
+            except git.GitCommandError:
+                return {}
+        result = {}
+        for line in out.splitlines():
+            sha, status, *fpr = line.split(" ")
+            result[sha] = (status, fpr[0] if fpr else "")
+        return result
 
     # -- refs ------------------------------------------------------------------------------
     def read_ref(self, ref: str) -> str | None:

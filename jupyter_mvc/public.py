@@ -35,8 +35,10 @@ API = (
     "resolve",
     "rm",
     "show",
+    "signatures",
     "status",
     "tag",
     "tags",
     "trust",
+    "trust_signer",
 )

@@ -85,3 +85,26 @@ def clone(
 ) -> CloneReport:
     """A new project folder with the remote's versions (loaded lazily unless `prefetch`)."""
     return sync.clone(url, Path(folder), remote, prefetch=prefetch, progress=progress)
+
+
+# -- signed versions ------------------------------------------------------------------------------
+def trust_signer(public_key: str | os.PathLike, *, path: Where = ".") -> str:
+    """Trust versions signed with this SSH key (its text, or its .pub file) to load
+    classes off the safe list, in this repository, for you (kept in your own config).
+    Returns the key as stored."""
+    text = str(public_key)
+    candidate = Path(text).expanduser()
+    if "\n" not in text and len(text) < 4096 and candidate.is_file():
+        text = candidate.read_text(errors="replace")
+    with opened(path) as repo:
+        return repo.config.trust_signer(text)
+
+
+def signatures(ids: list[str], *, path: Where = ".") -> dict[str, tuple[str, str]]:
+    """id -> (status, key fingerprint) of signed versions: "trusted" (a key you trust
+    signed it), "unknown key" (a good signature by another key), "bad" (it does not
+    verify), "unverifiable" (no ssh-keygen...). Unsigned versions are left out."""
+    words = {"G": "trusted", "U": "unknown key", "B": "bad", "X": "bad", "Y": "bad", "R": "bad", "E": "unverifiable"}
+    with opened(path) as repo:
+        found = repo.git.signatures(list(ids), repo.config.trusted_signers())
+    return {sha: (words.get(status, "unverifiable"), fpr) for sha, (status, fpr) in found.items() if status != "N"}

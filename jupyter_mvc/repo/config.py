@@ -19,6 +19,9 @@ from ..atomic import write_atomic
 from ..errors import InvalidNameError
 
 _GLOBAL = re.compile(r"\A[A-Za-z_][\w.]*\.[A-Za-z_]\w*\Z")
+_SSH_KEY = re.compile(
+    r"\A(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}\Z"
+)
 _warned: set[str] = set()  # stores whose ignored allow-list was mentioned in this process
 
 
@@ -38,6 +41,10 @@ class Config:
     @property
     def trust_path(self) -> Path:
         return user_config_dir() / "trust.json"
+
+    @property
+    def signers_path(self) -> Path:
+        return user_config_dir() / "signers.json"
 
     def read(self) -> dict:
         """The repository's own settings; a damaged file reads as none."""
@@ -82,3 +89,36 @@ class Config:
         everything = self._read_trust()
         everything[self.key] = sorted(self.trusted_globals() | {global_name})
         write_atomic(self.trust_path, json.dumps(everything, indent=2, sort_keys=True).encode(), mode=0o600)
+
+    # -- signers: versions they signed load as if you had made them -----------------------------
+    def trusted_signers(self) -> list[str]:
+        """SSH public keys ("ssh-ed25519 AAAA...") whose signed versions load untrusted
+        classes from this repository."""
+        try:
+            value = json.loads(self.signers_path.read_text())
+        except (OSError, ValueError, RecursionError):
+            return []
+        keys = value.get(self.key, []) if isinstance(value, dict) else []
+        return [k for k in keys if isinstance(k, str) and _SSH_KEY.match(k)] if isinstance(keys, list) else []
+
+    def trust_signer(self, public_key: str) -> str:
+        """Add an SSH public key (its text, as in a .pub file) to the signers this user
+        trusts for this repository; returns the key as stored (type and data, no comment)."""
+        parts = public_key.strip().split()
+        key = " ".join(parts[:2])
+        if len(parts) < 2 or not _SSH_KEY.match(key):
+            raise InvalidNameError(
+                "signer key",
+                public_key.strip()[:40],
+                "it is not an SSH public key",
+                "Give the public key's text or its .pub file, e.g. mvc trust --signer ~/.ssh/id_ed25519.pub.",
+            )
+        try:
+            everything = json.loads(self.signers_path.read_text())
+        except (OSError, ValueError, RecursionError):
+            everything = {}
+        if not isinstance(everything, dict):
+            everything = {}
+        everything[self.key] = sorted(set(self.trusted_signers()) | {key})
+        write_atomic(self.signers_path, json.dumps(everything, indent=2, sort_keys=True).encode(), mode=0o600)
+        return key

@@ -76,6 +76,7 @@ class Repo:
         self.refs = Refs(gitrepo)
         self.config = Config(self.mvc_dir, gitrepo.git_dir)
         self._damaged: dict[str, dict[str, str]] = {}  # version -> damaged manifest entries
+        self._signers: dict[str, str | None] = {}  # version -> the trusted key that signed it
 
     @classmethod
     def open(cls, path: str | os.PathLike = ".", create: bool = True) -> Repo:
@@ -333,9 +334,20 @@ class Repo:
     def _allowed_globals(self, allow: Iterable[str]) -> set[str]:
         return set(allow) | self.config.trusted_globals()
 
+    def trusted_signer(self, sha: str) -> str | None:
+        """The fingerprint of the key that signed `sha` if it is one this user trusts for
+        this repository (`mvc trust --signer`), else None. Such a version loads like one
+        you made yourself."""
+        if sha not in self._signers:
+            keys = self.config.trusted_signers()
+            status, fingerprint = self.git.signatures([sha], keys).get(sha, ("N", "")) if keys else ("N", "")
+            self._signers[sha] = fingerprint if status == "G" else None
+        return self._signers[sha]
+
     def load(self, rev: str, name: str, *, trust: bool = False, allow: Iterable[str] = ()) -> Any:
         """One variable of a version, for a serving process. Raises on any problem."""
         sha = self.resolve(rev)
+        trust = trust or self.trusted_signer(sha) is not None
         manifest = self.manifest(sha)
         damaged = self._damaged.get(sha, {})
         if name in damaged:
@@ -368,6 +380,7 @@ class Repo:
         branch at `rev` and switches to it.
         """
         sha = self.resolve(rev)
+        trust = trust or self.trusted_signer(sha) is not None
         manifest = self.manifest(sha)
         damaged = self._damaged.get(sha, {})
         wanted = [*manifest.variables, *damaged] if names is None else list(names)
