@@ -93,6 +93,7 @@ push = _changes_history(sharing.push)
 fetch = _changes_history(sharing.fetch)
 pull = _changes_history(sharing.pull)
 trust_signer = sharing.trust_signer
+merge = _changes_history(sharing.merge)
 signatures = sharing.signatures
 
 

@@ -7,6 +7,7 @@ mvc rm NAME... [-m MSG]
 mvc trust MODULE.NAME            mvc reproduce [REV] [--tolerance X] [--timeout S]
 mvc remote [add NAME URL | remove NAME]   mvc clone URL DIR [--prefetch]
 mvc push [REMOTE] [BRANCH] [--all] [--tags]   mvc fetch [REMOTE] [--prefetch]   mvc pull [REMOTE]
+mvc merge BRANCH [-m MSG] [--take NAME=ours|theirs]... [--strategy NAME=average|task-arithmetic]...
 """
 
 from __future__ import annotations
@@ -166,6 +167,28 @@ def _cmd_clone(args: Any) -> None:
     print("\n".join(remote_text.clone_lines(r)))
 
 
+def _pairs(items: list[str], flag: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise SystemExit(f"mvc merge: {flag} {item!r}: expected NAME=VALUE, e.g. {flag} model=theirs")
+        out[name] = value
+    return out
+
+
+def _cmd_merge(args: Any) -> None:
+    result = api.merge(
+        args.rev,
+        args.message,
+        take=_pairs(args.take, "--take"),
+        strategy=_pairs(args.strategy, "--strategy"),
+        trust=args.trust,
+        path=args.path,
+    )
+    print("\n".join(text.merge_lines(result)))
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mvc", description="jupyter_mvc: versions of notebook state")
     p.add_argument("-C", dest="path", default=".", help="run as if started in this folder")
@@ -228,6 +251,13 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("pull", help="fetch, then fast-forward the current branch")
     s.add_argument("remote", nargs="?", default="origin")
     s.set_defaults(run=_cmd_pull)
+    s = sub.add_parser("merge", help="merge a branch (or origin/main) into the current one, variable by variable")
+    s.add_argument("rev")
+    s.add_argument("-m", "--message")
+    s.add_argument("--take", action="append", default=[], metavar="NAME=ours|theirs")
+    s.add_argument("--strategy", action="append", default=[], metavar="NAME=average|task-arithmetic")
+    s.add_argument("--trust", action="store_true", help="load anything (strategies load values)")
+    s.set_defaults(run=_cmd_merge)
     s = sub.add_parser("clone", help="a new project folder from a remote")
     s.add_argument("url")
     s.add_argument("folder")

@@ -365,3 +365,22 @@ class DivergedError(MvcError, RuntimeError):
             f"{branch} and {theirs} have diverged ({ahead} version(s) only here, {behind} only there), "
             f"so pull cannot fast-forward. Merge them: mvc merge {theirs} (or %mv_merge {theirs}), then push."
         )
+
+
+class MergeConflictError(MvcError, RuntimeError):
+    """A merge stopped before writing anything: `conflicts` are (names, kind, detail lines)."""
+
+    def __init__(self, theirs: str, conflicts: list[tuple[tuple[str, ...], str, list[str]]]):
+        self.theirs = theirs
+        self.conflicts = conflicts
+        self.names = [n for names, _, _ in conflicts for n in names]
+        lines = [
+            f"merge of {theirs} stopped: {len(conflicts)} conflict(s); nothing was written, the kernel is unchanged."
+        ]
+        for names, kind, detail in conflicts:
+            lines.append(f"  {', '.join(names)}: {kind}")
+            lines += [f"      {d}" for d in detail]
+        flags = " ".join(f"--take {n}=ours" for n in self.names)
+        lines.append(f"Resolve by side (--take NAME=ours or --take NAME=theirs), e.g. {flags}")
+        lines.append("or combine same-shaped weights: --strategy NAME=average or --strategy NAME=task-arithmetic.")
+        super().__init__("\n".join(lines))

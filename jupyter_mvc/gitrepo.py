@@ -232,6 +232,18 @@ class GitRepo:
             return None
         return item if item.type == "blob" else None  # a folder under a file's name is no file
 
+    def blob_id(self, commit: str, name: str) -> str | None:
+        """The file's blob id (equal ids: equal contents), None if absent."""
+        blob = self._blob(commit, name)
+        return None if blob is None else str(blob.hexsha)
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        """Their best common ancestor, None if the histories are unrelated."""
+        try:
+            return self._run("merge-base", a, b).strip() or None
+        except git.GitCommandError:
+            return None
+
     def has_file(self, commit: str, name: str) -> bool:
         """Whether the commit's tree holds the file (nothing is read)."""
         return self._blob(commit, name) is not None

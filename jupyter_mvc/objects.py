@@ -257,3 +257,16 @@ def jsonable(value: Any) -> Any:
     if callable(item) and getattr(value, "size", None) == 1:
         return jsonable(item())  # numpy / torch scalars
     return repr(value)
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """What a merge did (repo/merge.py)."""
+
+    outcome: str  # "merged", "fast-forward", "up to date"
+    version: VersionInfo | None  # the merge version (or the tip fast-forwarded to)
+    ours: str | None
+    theirs: str
+    base: str | None
+    taken: dict[str, str]  # variable -> "ours", "theirs", "both", "ours (--take)", "average"...
+    notes: tuple[str, ...] = ()  # e.g. the notebook merge, integer leaves kept from ours

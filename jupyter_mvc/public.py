@@ -23,6 +23,7 @@ API = (
     "load",
     "log",
     "log_metric",
+    "merge",
     "on_change",
     "open_repo",
     "pull",

@@ -1,6 +1,6 @@
-"""The public API's remote verbs (re-exported by `jupyter_mvc.api`): remotes, push,
-fetch, pull, clone. Each takes `path=` like the rest of the API (a folder inside the
-project, or an open Repo) and returns the report of what it did."""
+"""The public API's team verbs (re-exported by `jupyter_mvc.api`): remotes, push, fetch,
+pull, clone, merge, trusted signers. Each takes `path=` like the rest of the API (a
+folder inside the project, or an open Repo) and returns the report of what it did."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .objects import MergeResult
 from .remote import lazy, remotes, sync
 from .remote.remotes import Remote
 from .remote.reports import CloneReport, FetchReport, PullReport, PushReport
 from .remote.sync import Progress
 from .repo import Repo
+from .repo.merge import merge as merge_versions
 
 Where = str | os.PathLike | Repo
 
@@ -108,3 +110,22 @@ def signatures(ids: list[str], *, path: Where = ".") -> dict[str, tuple[str, str
     with opened(path) as repo:
         found = repo.git.signatures(list(ids), repo.config.trusted_signers())
     return {sha: (words.get(status, "unverifiable"), fpr) for sha, (status, fpr) in found.items() if status != "N"}
+
+
+def merge(
+    rev: str,
+    message: str | None = None,
+    *,
+    take: dict[str, str] | None = None,
+    strategy: dict[str, str] | None = None,
+    trust: bool = False,
+    allow: tuple[str, ...] = (),
+    path: Where = ".",
+) -> MergeResult:
+    """Merge `rev` (a branch, `origin/main`, an id) into the current branch: a version with
+    two parents, decided per variable (or co-variable group) against their common
+    ancestor. Conflicts stop it before anything is written (MergeConflictError lists them
+    with both sides); `take={"w": "theirs"}` resolves by side, `strategy={"w": "average"}`
+    (or "task-arithmetic") combines same-shaped weights. The kernel is not touched."""
+    with opened(path) as repo:
+        return merge_versions(repo, rev, message, take=take, strategy=strategy, trust=trust, allow=allow)

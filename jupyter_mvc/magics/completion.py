@@ -30,8 +30,21 @@ _POSITIONALS = {
     "mv_push": ["remote", "branch"],
     "mv_fetch": ["remote"],
     "mv_pull": ["remote"],
+    "mv_merge": ["revision"],
 }
-_TAKES_VALUE = {"-m", "--message", "--metric", "--param", "-b", "--branch", "-n", "--limit", "--allow"}
+_TAKES_VALUE = {
+    "-m",
+    "--message",
+    "--metric",
+    "--param",
+    "-b",
+    "--branch",
+    "-n",
+    "--limit",
+    "--allow",
+    "--take",
+    "--strategy",
+}
 
 
 def revisions(session: KernelSession) -> list[str]:

@@ -11,9 +11,11 @@ from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
 from .. import api
+from ..present import text
 from ..present.progress import ProgressLine
 from ..remote import text as remote_text
 from ..session import KernelSession
+from . import messages
 from .commands import _friendly, _parse
 
 
@@ -104,3 +106,55 @@ class SharingMagics(Magics):
         path = self.session.path()
         r = _transfer(lambda p: api.pull(args.remote, progress=p, path=path))
         print("\n".join(remote_text.pull_lines(r)))
+
+    @line_magic
+    @_friendly
+    @magic_arguments()
+    @argument("rev", metavar="BRANCH", help="what to merge into the current branch: a branch, origin/main, an id")
+    @argument("-m", "--message", help="default: Merge BRANCH into CURRENT")
+    @argument("--take", action="append", default=[], metavar="NAME=ours|theirs", help="resolve a conflict by side")
+    @argument("--strategy", action="append", default=[], metavar="NAME=average|task-arithmetic", help="combine weights")
+    @argument("--checkout", action="store_true", help="then check the merged version out (dirty guard applies)")
+    @argument(
+        "-f", "--force", action="store_true", help="with --checkout: overwrite variables changed since the last commit"
+    )
+    @argument(
+        "--allow", action="append", default=[], metavar="MODULE.NAME", help="trust one class to load (strategies)"
+    )
+    def mv_merge(self, line=""):
+        """Merge a branch into the current one, variable by variable against their common
+        ancestor. Conflicts stop it before anything is written and list the flags that
+        resolve them. The kernel's variables stay as they are unless --checkout.
+
+        Examples::
+
+          %mv_merge experiment
+          %mv_merge origin/main --take model=theirs
+          %mv_merge fine-tune-b --strategy weights=average --checkout
+        """
+        args = _parse(self.mv_merge, line)
+        result = api.merge(
+            args.rev,
+            args.message,
+            take=_pairs(args.take, "--take"),
+            strategy=_pairs(args.strategy, "--strategy"),
+            allow=tuple(args.allow),
+            path=self.session.path(),
+        )
+        print("\n".join(text.merge_lines(result)))
+        if result.outcome == "up to date":
+            return
+        if args.checkout:
+            print(messages.checkout_text(self.session.checkout("HEAD", force=args.force)))
+        else:
+            print("The kernel is unchanged: %mv_checkout HEAD loads the merged version.")
+
+
+def _pairs(items: list[str], flag: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise UsageError(f"{flag} {item!r}: expected NAME=VALUE, e.g. {flag} model=theirs")
+        out[name] = value
+    return out

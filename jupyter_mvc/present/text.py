@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..objects import Version, VersionDiff, summary_line
+from ..objects import MergeResult, Version, VersionDiff, summary_line
 from . import fmt
 
 _SPARK = "▁▂▃▄▅▆▇█"
@@ -132,3 +132,22 @@ def sparkline(values: Iterable[float], width: int = 40) -> str:
     lo, hi = min(values), max(values)
     span = (hi - lo) or 1.0
     return "".join(_SPARK[min(len(_SPARK) - 1, int((v - lo) / span * len(_SPARK)))] for v in values)
+
+
+def merge_lines(r: MergeResult) -> list[str]:
+    """What a merge did, and what to do next."""
+    if r.outcome == "up to date":
+        return [f"Already up to date with {r.theirs[:8]}."]
+    if r.outcome == "fast-forward":
+        return [f"Fast-forward to {r.theirs[:8]} {_p(repr(r.version.subject if r.version else ''))}."]
+    v = r.version
+    out = [
+        f"Merged {r.theirs[:8]} into {r.ours[:8] if r.ours else '(none)'}: version {v.short_id if v else '?'} has two parents."
+    ]
+    by_how: dict[str, list[str]] = {}
+    for name, how in r.taken.items():
+        by_how.setdefault(how, []).append(name)
+    for how, names in sorted(by_how.items()):
+        out.append(f"  {how:<16} {fmt.names(_p(n) for n in names)}")
+    out += [f"  note: {_p(n)}" for n in r.notes]
+    return out
