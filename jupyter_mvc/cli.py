@@ -26,9 +26,9 @@ def _cmd_log(args: Any) -> None:
     infos = api.log(args.rev, path=args.path, limit=args.n, all=args.all)
     branch = api.head(path=args.path).branch
     signed = api.signatures([i.id for i in infos], path=args.path)
-    for info, line in zip(infos, history.log_lines(infos, branch)):
-        status, key = signed.get(info.id, ("", ""))
-        print(line + (f"  [signed: {status}, {key}]" if status else ""))
+    suffix = {sha: f"  [signed: {status}, {key}]" for sha, (status, key) in signed.items()}
+    for line in history.log_lines(infos, branch, suffix=suffix):
+        print(line)
 
 
 def _cmd_show(args: Any) -> None:
@@ -197,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("rev", nargs="?")
     s.add_argument("-n", type=int, default=None, help="at most N versions")
     s.add_argument("--all", action="store_true", help="versions of every branch and tag")
+    s.add_argument(
+        "--graph", action="store_true", help="accepted for git's sake: the graph is drawn whenever lanes split"
+    )
     s.set_defaults(run=_cmd_log)
     s = sub.add_parser("show", help="one version: variables, params, metrics, files")
     s.add_argument("rev", nargs="?", default="HEAD")

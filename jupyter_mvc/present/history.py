@@ -38,34 +38,56 @@ def log_line(
     )
 
 
-def graph_columns(infos: Sequence[VersionInfo]) -> list[tuple[VersionInfo, str]]:
-    """Each version (child before parent) with its text-graph prefix: `*` in its lane and
-    `|` in every lane an edge passes through on that row."""
-    rows, edges, width = layout(infos)
-    busy: list[set[int]] = [set() for _ in rows]
-    for edge in edges:
-        points = edge["points"]
-        for (l1, r1), (l2, r2) in zip(points, points[1:]):
-            if l1 == l2:
-                for between in range(r1 + 1, min(r2, len(rows))):
-                    busy[between].add(l1)
-    by_id = {i.id: i for i in infos}
-    out: list[tuple[VersionInfo, str]] = []
-    for r in rows:
-        cells = ["*" if lane == r["lane"] else ("|" if lane in busy[r["row"]] else " ") for lane in range(width)]
-        out.append((by_id[r["id"]], " ".join(cells).rstrip()))
-    return out
-
-
 def log_lines(
     infos: Sequence[VersionInfo],
     current_branch: str | None,
     kernel_version: str | None = None,
     now: float | None = None,
+    suffix: dict[str, str] | None = None,
 ) -> list[str]:
-    """One line per version, newest first, with a lane graph when branches diverge."""
+    """One line per version, newest first, with a lane graph when branches diverge (and
+    `|\\` / `|/` connector lines where a merge's second parent opens a lane or a lane joins
+    its parent, like `git log --graph`). `suffix`: text to append per version id."""
     now = time.time() if now is None else now
-    return [
-        log_line(info, current_branch, now=now, kernel_version=kernel_version, graph=graph)
-        for info, graph in graph_columns(infos)
-    ]
+    out = []
+    for info, graph, connector in graph_columns(infos):
+        line = log_line(info, current_branch, now=now, kernel_version=kernel_version, graph=graph)
+        out.append(line + (suffix or {}).get(info.id, ""))
+        if connector:
+            out.append(connector)
+    return out
+
+
+def graph_columns(infos: Sequence[VersionInfo]) -> list[tuple[VersionInfo, str, str]]:
+    """Each version (child before parent) with its text-graph prefix (`*` in its lane, `|`
+    in every lane an edge passes through) and the connector line to draw below it ("" when
+    no edge changes lane there)."""
+    rows, edges, width = layout(infos)
+    busy: list[set[int]] = [set() for _ in range(len(rows) + 1)]
+    down: list[set[int]] = [set() for _ in range(len(rows) + 1)]  # lanes running on below row y
+    slants: list[dict[int, str]] = [{} for _ in range(len(rows) + 1)]  # below row y: column -> \ or /
+    for edge in edges:
+        points = edge["points"]
+        for (l1, r1), (l2, r2) in zip(points, points[1:]):
+            if l1 == l2:
+                for y in range(r1, min(r2, len(rows)) + 1):
+                    busy[y].add(l1)
+                for y in range(r1, min(r2, len(rows))):
+                    down[y].add(l1)
+            elif r1 < len(rows):
+                slants[r1][2 * min(l1, l2) + 1] = "\\" if l2 > l1 else "/"
+    by_id = {i.id: i for i in infos}
+    out: list[tuple[VersionInfo, str, str]] = []
+    for r in rows:
+        y = r["row"]
+        cells = ["*" if lane == r["lane"] else ("|" if lane in busy[y] else " ") for lane in range(width)]
+        connector = ""
+        if slants[y]:
+            chars = [" "] * (2 * width)
+            for lane in down[y]:
+                chars[2 * lane] = "|"
+            for col, ch in slants[y].items():
+                chars[col] = ch
+            connector = "".join(chars).rstrip()
+        out.append((by_id[r["id"]], " ".join(cells).rstrip(), connector))
+    return out

@@ -38,9 +38,11 @@ def test_disjoint_changes_merge_cleanly_with_two_parents(git_repo):
     params = jupyter_mvc.show("HEAD", path=git_repo).params["merge"]
     assert params["ours"] == ours and params["theirs"] == theirs and params["variables"]["b"] == "theirs"
     assert jupyter_mvc.head(path=git_repo).branch == "main"
-    # drawn as a merge: the text graph opens a second lane for the merged branch
+    # drawn as a merge, like `git log --graph`
     lines = history.log_lines(jupyter_mvc.log(path=git_repo, all=True), "main")
-    assert lines[0].startswith("*") and any("|" in line for line in lines[1:]), lines
+    assert len(lines) == 6 and lines[0].startswith("* ") and "Merge exp into main" in lines[0], lines
+    assert lines[1] == "|\\" and lines[4] == "|/" and lines[5].startswith("* ") and "base" in lines[5], lines
+    assert sorted(line[:4] for line in lines[2:4]) == ["* | ", "| * "], lines
     assert jupyter_mvc.merge("exp", path=git_repo).outcome == "up to date"
 
 
