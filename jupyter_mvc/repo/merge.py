@@ -104,7 +104,7 @@ def _describe(repo: Repo, conflict: merging.Conflict, ours: str, theirs: str) ->
     for label, sha in (("ours", ours), ("theirs", theirs)):
         manifest = repo.manifest(sha)
         present = [n for n in conflict.names if n in manifest.variables]
-        what = "; ".join(f"{n}: {summary_line(manifest.variables[n].summary)}" for n in present) or "deleted"
+        what = "; ".join(f"{n}: {_brief(manifest.variables[n])}" for n in present) or "deleted"
         metrics = fmt.metric_pairs(repo.info(sha).metrics)
         lines.append(f"{label:<6} {sha[:8]} {fmt.printable(what)[:140]}" + (f"  [{metrics}]" if metrics else ""))
     try:
@@ -119,6 +119,12 @@ def _describe(repo: Repo, conflict: merging.Conflict, ours: str, theirs: str) ->
                         f"max |Δ| ours vs theirs {fmt.number(t.max_abs_delta)} ({change.name}{t.path}, {t.changed}/{t.total} values differ)"
                     )
     return lines[:8]
+
+
+def _brief(entry: VariableEntry) -> str:
+    """Type and shape, without the value's repr (the max |Δ| line says how far apart)."""
+    summary = {k: v for k, v in entry.summary.items() if k != "repr"} if isinstance(entry.summary, dict) else {}
+    return f"{entry.type.rsplit('.', 1)[-1]} {summary_line(summary)}".strip()
 
 
 def _blob_sha(repo: Repo, sha: str | None, name: str) -> str | None:
