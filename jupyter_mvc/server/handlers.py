@@ -4,6 +4,7 @@ GET  log?path=NB[&all=1][&limit=N]      versions with lanes for a graph, metrics
 GET  version?path=NB&rev=REV            one version: variables, metrics, params, env
 GET  diff?path=NB&old=REV[&new=REV]     what changed between two versions
 POST tag {path, name, rev}              tag a version (XSRF-checked like every POST)
+remotes, progress, push, pull, fetch    remotes and moving versions: see remotes.py
 
 `path` is the notebook (or folder) relative to the server root; the repository is the
 Git repo holding it. Commit and check-out run in the notebook's kernel (only it holds the
@@ -22,25 +23,34 @@ from jupyter_server.utils import url_path_join
 
 from .. import api
 from ..errors import (
+    DivergedError,
     FileNotInVersionError,
     InvalidNameError,
     MvcError,
     NotARepositoryError,
+    PushRejectedError,
     RefExistsError,
+    RemoteError,
     RevisionError,
+    UnknownRemoteError,
     VariableNotFoundError,
 )
 from ..present.views import diff_view, info_view, log_view, version_view
 
 # Our errors -> HTTP status: what the client asked for is missing (404), conflicts (409),
-# or is malformed (400). Anything else of ours is a 400 with its own message.
+# or is malformed (400); a remote that cannot be reached or read is a 502. Anything else
+# of ours is a 400 with its own message.
 _STATUS = (
     (NotARepositoryError, 404),
     (RevisionError, 404),
     (VariableNotFoundError, 404),
     (FileNotInVersionError, 404),
+    (UnknownRemoteError, 404),
     (RefExistsError, 409),
+    (DivergedError, 409),
+    (PushRejectedError, 409),
     (InvalidNameError, 400),
+    (RemoteError, 502),
 )
 
 
@@ -101,9 +111,12 @@ class MvcHandler(APIHandler):
     async def run(self, fn, *args):
         """Run repository work off the event loop; our errors become clear 4xx replies.
         Anything else a damaged or crafted version makes the work raise (a BaseException
-        too) is a 422 naming what went wrong: the server answers and keeps serving."""
+        too) is a 422 naming what went wrong: the server answers and keeps serving. A
+        BadRequest the work raises is the reply as it stands."""
         try:
             return await tornado.ioloop.IOLoop.current().run_in_executor(None, fn, *args)
+        except BadRequest:
+            raise
         except MvcError as exc:
             status = next((code for cls, code in _STATUS if isinstance(exc, cls)), 400)
             raise BadRequest(status, str(exc)) from None
@@ -185,14 +198,22 @@ class TagHandler(MvcHandler):
 
 
 def _error_name(status: int) -> str:
-    return {400: "bad_request", 403: "forbidden", 404: "not_found", 409: "conflict", 422: "unprocessable"}.get(
-        status, "error"
-    )
+    return {
+        400: "bad_request",
+        403: "forbidden",
+        404: "not_found",
+        409: "conflict",
+        422: "unprocessable",
+        502: "remote_error",
+    }.get(status, "error")
 
 
 def setup_handlers(web_app, root_dir: str) -> None:
+    from .remotes import Syncs, handlers  # it builds on MvcHandler, above
+
     base = url_path_join(web_app.settings["base_url"], "jupyter-mvc")
     kwargs = {"root_dir": root_dir}
+    syncs = {"root_dir": root_dir, "syncs": Syncs()}  # one per server: what runs where
     web_app.add_handlers(
         ".*$",
         [
@@ -203,5 +224,6 @@ def setup_handlers(web_app, root_dir: str) -> None:
                 ("diff", DiffHandler),
                 ("tag", TagHandler),
             )
-        ],
+        ]
+        + [(url_path_join(base, name), cls, syncs) for name, cls in handlers()],
     )

@@ -3,7 +3,27 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
-import { IDiff, IErrorReply, ILog, ITagReply, IVersion } from './wire';
+import {
+  IDiff,
+  IErrorReply,
+  IFetchReport,
+  ILog,
+  IProgress,
+  IPullReport,
+  IPushReport,
+  IRemotes,
+  ISyncReply,
+  ITagReply,
+  IVersion,
+  SyncOp
+} from './wire';
+
+/** The report each remote operation's reply carries. */
+export type ReportOf<O extends SyncOp> = O extends 'push'
+  ? IPushReport
+  : O extends 'pull'
+    ? IPullReport
+    : IFetchReport;
 
 /** An error reply from the server: `message` says what was wrong and how to fix it. */
 export class ApiError extends Error {
@@ -44,6 +64,25 @@ export class VersionsApi {
       'tag',
       {},
       { method: 'POST', body: JSON.stringify({ path, name, rev }) }
+    );
+  }
+
+  /** GET remotes: the remotes, and the current branch's versions ahead / behind each. */
+  remotes(path: string): Promise<IRemotes> {
+    return this.request<IRemotes>('remotes', { path });
+  }
+
+  /** GET progress: the push / pull / fetch running in the repository (or run last). */
+  progress(path: string): Promise<IProgress> {
+    return this.request<IProgress>('progress', { path });
+  }
+
+  /** POST push | pull | fetch: run it on the server; resolves when it is done. */
+  sync<O extends SyncOp>(op: O, path: string, remote: string): Promise<ISyncReply<ReportOf<O>>> {
+    return this.request<ISyncReply<ReportOf<O>>>(
+      op,
+      {},
+      { method: 'POST', body: JSON.stringify({ path, remote }) }
     );
   }
 

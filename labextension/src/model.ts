@@ -1,6 +1,7 @@
-// The one model of the extension: the active notebook, its repository's log, its
-// kernel's status, the details shown and the last message. The sidebar and the status
-// bar item observe `changed` and only render; all fetching happens here.
+// The one model of the extension: the active notebook, its repository's log and remotes,
+// its kernel's status, the details shown, the push / pull / fetch running and the last
+// message. The sidebar and the status bar item observe `changed` and only render; all
+// fetching happens here.
 import { ISessionContext } from '@jupyterlab/apputils';
 import { NotebookPanel } from '@jupyterlab/notebook';
 import { IDisposable } from '@lumino/disposable';
@@ -14,9 +15,17 @@ import {
   ICommitResult,
   IDiff,
   ILog,
+  IOperation,
+  IRemoteState,
+  IRemotes,
   IStatusResult,
-  IVersion
+  ISyncReply,
+  IVersion,
+  SyncOp
 } from './wire';
+
+/** How often a running push / pull / fetch is asked for its progress. */
+const POLL_MS = 500;
 
 /** A line for the user: the result of the last action, or what went wrong. */
 export interface INotice {
@@ -29,6 +38,14 @@ export type Details =
   | { kind: 'version'; version: IVersion }
   | { kind: 'diff'; diff: IDiff }
   | null;
+
+/** A push, pull or fetch that runs now. */
+export interface ISyncing {
+  op: SyncOp;
+  remote: string;
+  /** The server's view of it (bytes done / total), once a poll has answered. */
+  operation: IOperation | null;
+}
 
 /** The kernel side, as the status bar shows it. */
 export type KernelState =
@@ -67,6 +84,44 @@ export class VersionsModel implements IDisposable {
     return this._kernel;
   }
 
+  /** The remotes of the active notebook's repository and the current branch against
+   * each (as last fetched), or null (not loaded yet, or no repository). */
+  get remotes(): IRemotes | null {
+    return this._remotes;
+  }
+
+  /** Why the remotes could not be read, or ''. */
+  get remotesError(): string {
+    return this._remotesError;
+  }
+
+  /** The remote Push / Pull / Fetch use: the one picked, else 'origin', else the first. */
+  get remote(): IRemoteState | null {
+    const all = this._remotes?.remotes ?? [];
+    return (
+      all.find(r => r.name === this._remote) ??
+      all.find(r => r.name === 'origin') ??
+      all[0] ??
+      null
+    );
+  }
+
+  /** Use the remote `name` for Push / Pull / Fetch. */
+  selectRemote(name: string): void {
+    this._remote = name;
+    this.emit();
+  }
+
+  /** The push / pull / fetch running: started here, or one the server says another
+   * window started in this repository. */
+  get syncing(): ISyncing | null {
+    if (this._syncing) {
+      return this._syncing;
+    }
+    const op = this._remotes?.operation;
+    return op?.running ? { op: op.op, remote: op.remote, operation: op } : null;
+  }
+
   get notice(): INotice | null {
     return this._notice;
   }
@@ -95,6 +150,8 @@ export class VersionsModel implements IDisposable {
     panel?.sessionContext.kernelChanged.connect(this.onKernel, this);
     this._log = null;
     this._logError = '';
+    this._remotes = null;
+    this._remotesError = '';
     this._kernel = { kind: 'none' };
     this._notice = null;
     this._details = null;
@@ -200,6 +257,57 @@ export class VersionsModel implements IDisposable {
   private changes = new WeakMap<object, number>();
   private handedOver = new WeakMap<object, number>();
 
+  /**
+   * Push the current branch to, pull it from, or fetch the selected remote. The server
+   * does the work; meanwhile `syncing` says what runs (polled for bytes done / total).
+   * After it, the counts and the versions are reloaded and the notice is its report, or
+   * the error's message (which says what to do, e.g. merge when diverged).
+   */
+  async sync(op: SyncOp): Promise<ISyncReply<unknown> | null> {
+    const panel = this.need();
+    const remote = this.remote;
+    if (!remote || this.syncing) {
+      return null;
+    }
+    const path = panel.context.path;
+    const syncing: ISyncing = { op, remote: remote.name, operation: null };
+    this._syncing = syncing;
+    this.emit();
+    void this.follow(path, syncing);
+    let reply: ISyncReply<unknown>;
+    try {
+      reply = await this.api.sync(op, path, remote.name);
+    } catch (err) {
+      this._syncing = null;
+      this.say((err as Error).message, true, panel);
+      await this.refresh(); // a refused pull may still have fetched: new counts
+      throw err;
+    }
+    this._syncing = null;
+    this.say(reply.message, false, panel);
+    await this.refresh();
+    return reply;
+  }
+
+  /** Poll the progress of `syncing` until it is over. */
+  private async follow(path: string, syncing: ISyncing): Promise<void> {
+    for (;;) {
+      await new Promise(resolve => window.setTimeout(resolve, POLL_MS));
+      if (this._syncing !== syncing) {
+        return;
+      }
+      try {
+        const { operation } = await this.api.progress(path);
+        if (this._syncing === syncing && operation?.running && operation.op === syncing.op) {
+          syncing.operation = operation;
+          this.emit();
+        }
+      } catch {
+        // The operation's own reply says what went wrong.
+      }
+    }
+  }
+
   /** Show one version in full. */
   async details(rev: string): Promise<IVersion> {
     const panel = this.need();
@@ -276,21 +384,28 @@ export class VersionsModel implements IDisposable {
     let log: ILog | null = null;
     try {
       await panel.context.ready;
+      const remotes = this.loadRemotes(panel.context.path); // alongside the log
       log = await this.api.log(panel.context.path, true);
+      const [got, why] = await remotes;
       if (!current()) {
         return;
       }
       this._log = log;
       this._logError = '';
+      this._remotes = got;
+      this._remotesError = why;
     } catch (err) {
       if (!current()) {
         return;
       }
       this._log = null;
       this._logError = (err as Error).message;
+      this._remotes = null;
+      this._remotesError = '';
     }
     this._loading = false;
     this.emit();
+    this.watchOthers(panel);
 
     // Only a notebook whose repository has versions gets the extension loaded into its
     // kernel: opening any notebook should not change its kernel.
@@ -317,11 +432,52 @@ export class VersionsModel implements IDisposable {
     }
   }
 
+  private async loadRemotes(path: string): Promise<[IRemotes | null, string]> {
+    try {
+      return [await this.api.remotes(path), ''];
+    } catch (err) {
+      return [null, (err as Error).message];
+    }
+  }
+
+  /** A push / pull / fetch another window runs here: reload the remotes until it ends. */
+  private watchOthers(panel: NotebookPanel): void {
+    if (this._syncing || !this._remotes?.operation?.running || this._watching) {
+      return;
+    }
+    this._watching = true;
+    window.setTimeout(() => {
+      this._watching = false;
+      if (panel !== this._notebook || this._isDisposed) {
+        return;
+      }
+      void this.loadRemotes(panel.context.path).then(([got, why]) => {
+        if (panel !== this._notebook || this._isDisposed) {
+          return;
+        }
+        const wasRunning = !!this._remotes?.operation?.running;
+        this._remotes = got;
+        this._remotesError = why;
+        if (wasRunning && !got?.operation?.running) {
+          void this.refresh(); // it ended: its versions may be new here
+        } else {
+          this.emit();
+          this.watchOthers(panel);
+        }
+      });
+    }, POLL_MS * 2);
+  }
+
   private _changed = new Signal<this, void>(this);
   private _notebook: NotebookPanel | null = null;
   private _log: ILog | null = null;
   private _logError = '';
   private _kernel: KernelState = { kind: 'none' };
+  private _remotes: IRemotes | null = null;
+  private _remotesError = '';
+  private _remote = '';
+  private _syncing: ISyncing | null = null;
+  private _watching = false;
   private _notice: INotice | null = null;
   private _details: Details = null;
   private _loading = false;

@@ -1,5 +1,6 @@
 // The "Versions" sidebar of the active notebook: graph + list (message, age, metrics,
-// branches, tags), commit / check out / compare actions, details of a version or a diff.
+// branches, tags), commit / check out / compare actions, details of a version or a diff,
+// and, when the project has a remote, Push ↑N / Pull ↓M / Fetch with a busy indicator.
 // It renders the VersionsModel and forwards clicks to it; it fetches nothing itself.
 import { Dialog, InputDialog, showDialog } from '@jupyterlab/apputils';
 import { NotebookPanel } from '@jupyterlab/notebook';
@@ -8,7 +9,13 @@ import { Widget } from '@lumino/widgets';
 import { age, drawGraph, num } from './graph';
 import { KernelError } from './kernel';
 import { Details, VersionsModel } from './model';
-import { DIRTY_CHECKOUT, ILogEntry } from './wire';
+import { DIRTY_CHECKOUT, ILogEntry, IRemoteState, SyncOp } from './wire';
+
+const DOING: Record<SyncOp, string> = {
+  push: 'Pushing to',
+  pull: 'Pulling from',
+  fetch: 'Fetching from'
+};
 
 export class VersionsPanel extends Widget {
   private selected = new Set<string>();
@@ -17,6 +24,7 @@ export class VersionsPanel extends Widget {
   private detailsNode: HTMLElement;
   private compareButton: HTMLButtonElement;
   private notebook: NotebookPanel | null = null;
+  private sync: SyncRow;
 
   constructor(private model: VersionsModel) {
     super();
@@ -37,7 +45,8 @@ export class VersionsPanel extends Widget {
     this.noteNode = div('jp-mvc-note');
     this.listNode = div('jp-mvc-list');
     this.detailsNode = div('jp-mvc-details');
-    this.node.append(header, this.noteNode, this.listNode, this.detailsNode);
+    this.sync = new SyncRow(model);
+    this.node.append(header, this.sync.node, this.noteNode, this.listNode, this.detailsNode);
     model.changed.connect(this.render, this);
     this.render();
   }
@@ -61,6 +70,7 @@ export class VersionsPanel extends Widget {
         this.selected.delete(id);
       }
     }
+    this.sync.render();
     this.renderNote();
     this.listNode.textContent = '';
     if (log && versions.length) {
@@ -256,6 +266,126 @@ export class VersionsPanel extends Widget {
     const [newer, older] = versions.filter(v => this.selected.has(v.id));
     await this.model.compare(older.id, newer.id).catch(ignore);
   }
+}
+
+/**
+ * The remote row: [remote] Push ↑N  Pull ↓M  Fetch, a busy indicator while one runs, and
+ * where the branch stands as last fetched. Built once and updated in place, so a refresh
+ * never closes the remote picker under the pointer. No remote: a one-line hint.
+ */
+class SyncRow {
+  readonly node = div('jp-mvc-sync');
+  private hint = div('jp-mvc-sync-hint');
+  private controls = div('jp-mvc-sync-controls');
+  private picker = document.createElement('select');
+  private name = document.createElement('span');
+  private push: HTMLButtonElement;
+  private pull: HTMLButtonElement;
+  private fetch: HTMLButtonElement;
+  private busy = div('jp-mvc-busy');
+  private busyText = document.createElement('span');
+  private meta = div('jp-mvc-sync-meta');
+
+  constructor(private model: VersionsModel) {
+    this.hint.textContent = 'Add a remote: %mv_remote add origin URL';
+    this.picker.className = 'jp-mvc-remote';
+    this.picker.title = 'The remote Push, Pull and Fetch use';
+    this.picker.onchange = () => model.selectRemote(this.picker.value);
+    this.name.className = 'jp-mvc-remote-name';
+    this.push = button('Push', 'jp-mvc-push', () => this.run('push'));
+    this.pull = button('Pull', 'jp-mvc-pull', () => this.run('pull'));
+    this.fetch = button('Fetch', 'jp-mvc-fetch', () => this.run('fetch'));
+    this.fetch.title = "Bring the remote's history: its branches, and what is new there";
+    const spinner = document.createElement('span');
+    spinner.className = 'jp-mvc-spinner';
+    this.busy.append(spinner, this.busyText);
+    this.busy.setAttribute('role', 'status');
+    this.controls.append(this.picker, this.name, this.push, this.pull, this.fetch);
+    this.node.append(this.hint, this.controls, this.busy, this.meta);
+  }
+
+  render(): void {
+    const model = this.model;
+    const state = model.remotes;
+    const remote = model.remote;
+    // Only for a notebook in a repository; not while it loads.
+    this.node.hidden = !model.notebook || !model.log || (!state && !model.remotesError);
+    this.hint.hidden = !state || !!remote;
+    this.controls.hidden = !remote;
+    if (!state || !remote) {
+      this.busy.hidden = true;
+      this.meta.textContent = model.remotesError;
+      return;
+    }
+    this.renderPicker(state.remotes, remote);
+    const syncing = model.syncing;
+    const branch = state.branch;
+    this.push.textContent = `Push ↑${remote.ahead}`;
+    this.pull.textContent = `Pull ↓${remote.behind}`;
+    this.push.disabled = !!syncing || !branch;
+    this.pull.disabled = !!syncing || !branch;
+    this.fetch.disabled = !!syncing;
+    const versions = (n: number) => `${n} version${n === 1 ? '' : 's'}`;
+    this.push.title = branch
+      ? `Upload ${branch}: ${versions(remote.ahead)} ${remote.name} lacks (as last fetched)`
+      : 'Switch to a branch to push it (HEAD is detached)';
+    this.pull.title = branch
+      ? `Fetch, then bring ${branch} up to ${remote.name}/${branch}: ${versions(remote.behind)} new there (as last fetched)`
+      : 'Switch to a branch to pull into it (HEAD is detached)';
+    this.busy.hidden = !syncing;
+    if (syncing) {
+      const op = syncing.operation;
+      const bytes = op && op.total > 0 ? ` ${size(op.done)} / ${size(op.total)}` : '';
+      this.busyText.textContent = `${DOING[syncing.op]} ${syncing.remote}…${bytes}`;
+    }
+    this.meta.textContent = where(remote, branch);
+  }
+
+  private renderPicker(remotes: IRemoteState[], remote: IRemoteState): void {
+    const names = remotes.map(r => r.name);
+    if (Array.from(this.picker.options, o => o.value).join('\n') !== names.join('\n')) {
+      this.picker.textContent = '';
+      names.forEach(n => this.picker.add(new Option(n, n)));
+    }
+    this.picker.value = remote.name;
+    this.picker.disabled = !!this.model.syncing;
+    this.picker.hidden = names.length < 2;
+    this.name.hidden = names.length > 1;
+    this.name.textContent = remote.name;
+    this.name.title = remote.url;
+    this.picker.title = `The remote Push, Pull and Fetch use (${remote.url})`;
+  }
+
+  private run(op: SyncOp): void {
+    // The model shows the outcome (its notice), errors included.
+    void this.model.sync(op).catch(ignore);
+  }
+}
+
+/** Where the branch stands against `remote`, as last fetched. */
+function where(remote: IRemoteState, branch: string | null): string {
+  const heard = remote.heard_at ? ` · synced ${age(remote.heard_at)}` : '';
+  if (!branch) {
+    return `HEAD is detached${heard}`;
+  }
+  if (remote.tracking) {
+    return `${remote.name}/${branch} at ${remote.tracking.slice(0, 8)}${heard}`;
+  }
+  if (remote.heard_at || Object.keys(remote.branches).length) {
+    return `${remote.name} has no ${branch} yet: Push shares it${heard}`;
+  }
+  return `${remote.name}: not fetched yet`;
+}
+
+function size(bytes: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let n = bytes;
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${i ? n.toFixed(1) : n} ${units[i]}`;
 }
 
 /** For errors the model already shows as its notice. */

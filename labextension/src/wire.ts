@@ -28,7 +28,7 @@ export interface IVersionInfo {
 
 /** A 4xx reply: `message` says what was wrong and how to fix it. */
 export interface IErrorReply {
-  /** 'bad_request' | 'forbidden' | 'not_found' | 'conflict' | 'error' */
+  /** 'bad_request' | 'forbidden' | 'not_found' | 'conflict' | 'unprocessable' | 'remote_error' | 'error' */
   error: string;
   message: string;
 }
@@ -121,6 +121,108 @@ export interface IDiff {
 export interface ITagReply {
   tag: string;
   version: IVersionInfo;
+}
+
+// -- REST: remotes (jupyter_mvc/server/remotes.py) ----------------------------------------
+
+/** push, pull or fetch. */
+export type SyncOp = 'push' | 'pull' | 'fetch';
+
+/** A push, pull or fetch the server runs (or ran last) for a repository. */
+export interface IOperation {
+  op: SyncOp;
+  remote: string;
+  running: boolean;
+  /** The stage the transfer reports ('push', 'fetch'); '' before its first report. */
+  what: string;
+  /** Bytes moved so far and in all (0: not known yet). */
+  done: number;
+  total: number;
+  /** Seconds since the epoch. */
+  started: number;
+  finished: number | null;
+  /** Why it failed (the error reply's message); null: it worked, or still runs. */
+  error: string | null;
+}
+
+/** One remote, and the current branch against it as last fetched (no network). */
+export interface IRemoteState {
+  name: string;
+  url: string;
+  /** Its server ignores conditional writes (accepted by the user). */
+  unsafe: boolean;
+  /** The remote's branches as the last fetch, pull or push saw them: branch -> version. */
+  branches: Record<string, string>;
+  /** <remote>/<current branch> as last seen; null: not there, or never fetched. */
+  tracking: string | null;
+  /** Versions of the current branch only here (to push). */
+  ahead: number;
+  /** Versions of <remote>/<branch> only there (to pull). */
+  behind: number;
+  /** When this server last pushed, pulled or fetched with it and it worked (seconds since
+   * the epoch); null: not since the server started. */
+  heard_at: number | null;
+}
+
+// GET remotes?path=NB
+export interface IRemotes {
+  /** The current branch; null: HEAD is detached. */
+  branch: string | null;
+  /** 'origin' first, then by name; empty: the project has no remote. */
+  remotes: IRemoteState[];
+  /** The operation running in this repository, or the last one this server ran. */
+  operation: IOperation | null;
+}
+
+// GET progress?path=NB (polled while an operation runs)
+export interface IProgress {
+  operation: IOperation | null;
+}
+
+// POST push | pull | fetch {path, remote}
+
+/** What a push did (jupyter_mvc.remote.reports.PushReport). */
+export interface IPushReport {
+  remote: string;
+  /** 'heads/main' -> [old, new] on the remote; empty: everything was up to date. */
+  moved: Record<string, [string | null, string]>;
+  versions: number;
+  chunks: number;
+  bytes_uploaded: number;
+  packs: number;
+  chunks_already_there: number;
+  history_bytes: number;
+  seconds: number;
+}
+
+/** What a fetch did (FetchReport). */
+export interface IFetchReport {
+  remote: string;
+  /** Remote branch -> [old, new] tracking version, only those that moved. */
+  branches: Record<string, [string | null, string | null]>;
+  new_tags: string[];
+  conflicting_tags: string[];
+  bundles: number;
+  prefetched_bytes: number;
+  seconds: number;
+}
+
+/** What a pull did (PullReport). */
+export interface IPullReport {
+  fetch: IFetchReport;
+  branch: string;
+  old: string | null;
+  new: string | null;
+  /** 'fast-forward' | 'up to date' | 'ahead' */
+  outcome: string;
+}
+
+export interface ISyncReply<R> {
+  op: SyncOp;
+  remote: string;
+  /** The lines %mv_push / %mv_pull / %mv_fetch print. */
+  message: string;
+  report: R;
 }
 
 // -- Kernel comm "jupyter_mvc" -------------------------------------------------------------

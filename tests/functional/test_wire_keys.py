@@ -143,7 +143,28 @@ REST = {
     "IErrorReply": [
         ("GET", "version", {"path": "proj", "rev": "no-such-rev"}, ()),
         ("GET", "log", {"path": "plain"}, ()),
+        ("POST", "push", {"path": "proj", "remote": "nowhere"}, ()),
     ],
+    # Remotes: the fixture's project has 'origin' (a shared folder) and pushed to it once
+    # through the server, so `operation` is there.
+    "IRemotes": [("GET", "remotes", {"path": "proj/nb.ipynb"}, ())],
+    "IRemoteState": [("GET", "remotes", {"path": "proj/nb.ipynb"}, ("remotes", "*"))],
+    "IOperation": [
+        ("GET", "remotes", {"path": "proj"}, ("operation",)),
+        ("GET", "progress", {"path": "proj"}, ("operation",)),
+    ],
+    "IProgress": [("GET", "progress", {"path": "proj/nb.ipynb"}, ())],
+    "ISyncReply": [
+        ("POST", "push", {"path": "proj", "remote": "origin"}, ()),
+        ("POST", "fetch", {"path": "proj", "remote": "origin"}, ()),
+        ("POST", "pull", {"path": "proj", "remote": "origin"}, ()),
+    ],
+    "IPushReport": [("POST", "push", {"path": "proj", "remote": "origin"}, ("report",))],
+    "IFetchReport": [
+        ("POST", "fetch", {"path": "proj", "remote": "origin"}, ("report",)),
+        ("POST", "pull", {"path": "proj", "remote": "origin"}, ("report", "fetch")),
+    ],
+    "IPullReport": [("POST", "pull", {"path": "proj", "remote": "origin"}, ("report",))],
 }
 
 # The kernel comm's interfaces (checked by test_comm_reply_keys_match_wire_ts below).
@@ -169,7 +190,8 @@ def test_every_interface_in_wire_ts_is_checked(wire):
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A server over proj/ (a Git repository with two versions of an array, scalars, a
-    metric series, a param) and plain/ (no repository)."""
+    metric series, a param, and a remote 'origin' it pushed to through the server) and
+    plain/ (no repository)."""
     pytest.importorskip("jupyter_server", reason="jupyter_server is not installed (pip install -e '.[test]')")
     import numpy as np
 
@@ -184,9 +206,12 @@ def server(tmp_path_factory):
     (proj / "nb.ipynb").write_text("{}")
     api.commit({"w": np.arange(6.0), "lr": 0.1}, "first", path=proj, metrics={"acc": 0.5, "loss": [0.9, 0.5]})
     api.commit({"w": np.arange(6.0) * 2, "lr": 0.2}, "second", path=proj, metrics={"acc": 0.75, "loss": [0.8, 0.3]})
+    api.remote_add("origin", tmp_path_factory.mktemp("remote").as_uri(), path=proj)
     (root / "plain").mkdir()
     (root / "plain" / "a.ipynb").write_text("{}")
     with running_server(root, tmp_path_factory.mktemp("server"), token=TOKEN) as base:
+        status, reply = call(base, "POST", "push", {"path": "proj", "remote": "origin"})
+        assert status == 200, reply
         yield base
 
 
