@@ -94,6 +94,10 @@ fetch = _changes_history(sharing.fetch)
 pull = _changes_history(sharing.pull)
 trust_signer = sharing.trust_signer
 merge = _changes_history(sharing.merge)
+whoami = sharing.whoami
+access_list = sharing.access_list
+access_grant = sharing.access_grant
+access_revoke = sharing.access_revoke
 signatures = sharing.signatures
 
 

@@ -8,6 +8,7 @@ mvc trust MODULE.NAME            mvc reproduce [REV] [--tolerance X] [--timeout 
 mvc remote [add NAME URL | remove NAME]   mvc clone URL DIR [--prefetch]
 mvc push [REMOTE] [BRANCH] [--all] [--tags]   mvc fetch [REMOTE] [--prefetch]   mvc pull [REMOTE]
 mvc merge BRANCH [-m MSG] [--take NAME=ours|theirs]... [--strategy NAME=average|task-arithmetic]...
+mvc remote add NAME URL --encrypt [--passphrase]   mvc access whoami|list|grant KEY|revoke KEY [--remote R]
 """
 
 from __future__ import annotations
@@ -119,12 +120,57 @@ def _cmd_remote(args: Any) -> None:
     if args.action == "add":
         if not args.url:
             raise SystemExit("mvc remote add NAME URL: give a URL (s3://bucket/prefix, gs://, az://, file:///folder)")
-        r = api.remote_add(args.name, args.url, accept_unsafe=args.accept_unsafe, path=args.path)
-        print(f"added remote {r.name}: {r.url}" + (" (accepted without conditional writes)" if r.unsafe else ""))
+        passphrase = _ask_passphrase() if args.passphrase else None
+        r = api.remote_add(
+            args.name,
+            args.url,
+            accept_unsafe=args.accept_unsafe,
+            encrypt=args.encrypt,
+            passphrase=passphrase,
+            path=args.path,
+        )
+        print(
+            f"added remote {r.name}: {r.url}"
+            + (" (private: encrypted here, readable by granted members)" if r.encrypted else "")
+            + (" (accepted without conditional writes)" if r.unsafe else "")
+        )
     elif args.action == "remove":
         print(f"removed remote {api.remote_remove(args.name, path=args.path).name} (its data stays where it is)")
     else:
         print("\n".join(remote_text.remote_lines(api.remotes(path=args.path))))
+
+
+def _ask_passphrase() -> str:
+    """From $MVC_PASSPHRASE (CI), else asked twice on the terminal; never an argument."""
+    import getpass
+    import os
+
+    if os.environ.get("MVC_PASSPHRASE"):
+        return os.environ["MVC_PASSPHRASE"]
+    first = getpass.getpass("passphrase for this remote: ")
+    if not first or first != getpass.getpass("again: "):
+        raise SystemExit("mvc: the passphrases were empty or did not match")
+    return first
+
+
+def _cmd_access(args: Any) -> None:
+    if args.action == "whoami":
+        print(api.whoami())
+    elif args.action == "list":
+        for m in api.access_list(args.remote, path=args.path):
+            print(f"{m.fingerprint}  {m.public}")
+    elif not args.key:
+        raise SystemExit(f"mvc access {args.action} KEY: give the member's key (they print it with: mvc access whoami)")
+    elif args.action == "grant":
+        m = api.access_grant(args.key, args.remote, path=args.path)
+        print(f"granted {m.fingerprint} access to {args.remote}")
+    else:
+        m, kept = api.access_revoke(args.key, args.remote, path=args.path)
+        print(
+            f"revoked {m.fingerprint}: everything pushed to {args.remote} from now on uses a new key. What they "
+            "already downloaded, or could read until now, cannot be taken back."
+            + ("" if kept else " Passphrase access (if any) was removed: set MVC_PASSPHRASE to keep it next time.")
+        )
 
 
 def _transfer(run: Any) -> Any:
@@ -240,7 +286,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("name", nargs="?", default="origin")
     s.add_argument("url", nargs="?")
     s.add_argument("--accept-unsafe", action="store_true", help="add a server that ignores conditional writes")
+    s.add_argument("--encrypt", action="store_true", help="a private remote: everything encrypted here")
+    s.add_argument(
+        "--passphrase", action="store_true", help="also open it with a passphrase (asked, or $MVC_PASSPHRASE)"
+    )
     s.set_defaults(run=_cmd_remote)
+    s = sub.add_parser("access", help="who may read a private remote: whoami, list, grant KEY, revoke KEY")
+    s.add_argument("action", choices=["whoami", "list", "grant", "revoke"])
+    s.add_argument("key", nargs="?", help="a member key (mvc-x25519:...) or, to revoke, its fingerprint")
+    s.add_argument("--remote", default="origin")
+    s.set_defaults(run=_cmd_access)
     s = sub.add_parser("push", help="upload the versions a remote lacks, then move its branch")
     s.add_argument("remote", nargs="?", default="origin")
     s.add_argument("branch", nargs="?", help="default: the current branch")

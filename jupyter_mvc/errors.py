@@ -384,3 +384,14 @@ class MergeConflictError(MvcError, RuntimeError):
         lines.append(f"Resolve by side (--take NAME=ours or --take NAME=theirs), e.g. {flags}")
         lines.append("or combine same-shaped weights: --strategy NAME=average or --strategy NAME=task-arithmetic.")
         super().__init__("\n".join(lines))
+
+
+class NoAccessError(MvcError, PermissionError):
+    def __init__(self, url: str, why: str, your_key: str | None):
+        self.url = url
+        fix = (
+            f"Ask a member to run: mvc access grant {your_key}"
+            if your_key
+            else "Check the passphrase ($MVC_PASSPHRASE), or ask a member to grant your key (mvc access whoami)."
+        )
+        super().__init__(f"no access to the private remote {url}: {why}. {fix}")

@@ -5,6 +5,9 @@ attributes serve exactly these."""
 API = (
     "Head",
     "Status",
+    "access_grant",
+    "access_list",
+    "access_revoke",
     "branch",
     "branches",
     "checkout",
@@ -42,4 +45,5 @@ API = (
     "tags",
     "trust",
     "trust_signer",
+    "whoami",
 )

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from .errors import InvalidValueError
 from .objects import MergeResult
-from .remote import lazy, remotes, sync
+from .remote import access, lazy, remotes, sync
 from .remote.remotes import Remote
 from .remote.reports import CloneReport, FetchReport, PullReport, PushReport
 from .remote.sync import Progress
@@ -30,11 +31,21 @@ def opened(where: Where, create: bool = False) -> Iterator[Repo]:
         yield lazy.attach(repo)
 
 
-def remote_add(name: str, url: str, *, accept_unsafe: bool = False, path: Where = ".") -> Remote:
+def remote_add(
+    name: str,
+    url: str,
+    *,
+    accept_unsafe: bool = False,
+    encrypt: bool = False,
+    passphrase: str | None = None,
+    path: Where = ".",
+) -> Remote:
     """Add a remote (s3://bucket/prefix, gs://..., az://..., file:///folder). It is probed
-    first: a server that ignores conditional writes is refused unless `accept_unsafe`."""
+    first: a server that ignores conditional writes is refused unless `accept_unsafe`.
+    `encrypt` makes an empty remote private: everything sealed here, readable by the
+    members granted access (you first; `passphrase` too, for CI)."""
     with opened(path) as repo:
-        return remotes.add(repo, name, url, accept_unsafe=accept_unsafe)
+        return remotes.add(repo, name, url, accept_unsafe=accept_unsafe, encrypt=encrypt, passphrase=passphrase)
 
 
 def remote_remove(name: str, *, path: Where = ".") -> Remote:
@@ -129,3 +140,45 @@ def merge(
     (or "task-arithmetic") combines same-shaped weights. The kernel is not touched."""
     with opened(path) as repo:
         return merge_versions(repo, rev, message, take=take, strategy=strategy, trust=trust, allow=allow)
+
+
+# -- access to private remotes ------------------------------------------------------------------
+def whoami() -> str:
+    """Your member key (the public half of your identity): what a teammate grants."""
+    me = access.identity()
+    assert me is not None
+    return access.public_text(me[1])
+
+
+def _private(repo: Repo, remote: str):
+    spec = remotes.get(repo, remote)
+    if not spec.encrypted:
+        raise InvalidValueError("remote", remote, "it is not private", "Access is for remotes added with --encrypt.")
+    return spec
+
+
+def access_list(remote: str = "origin", *, path: Where = ".") -> list[access.Member]:
+    with opened(path) as repo:
+        spec = _private(repo, remote)
+        return access.members(spec.transport())
+
+
+def access_grant(member_key: str, remote: str = "origin", *, path: Where = ".") -> access.Member:
+    """Let the holder of `member_key` (mvc-x25519:..., from their `mvc access whoami`) read
+    and push to this private remote."""
+    with opened(path) as repo:
+        spec = _private(repo, remote)
+        return access.grant(spec.transport().inner, member_key)
+
+
+def access_revoke(
+    member: str, remote: str = "origin", *, passphrase: str | None = None, path: Where = "."
+) -> tuple[access.Member, bool]:
+    """Remove a member (key or fingerprint) and start a new key for everything pushed from
+    now on. What they already downloaded, or could read until now, cannot be taken back.
+    Returns (the member, whether passphrase access was kept: it needs the passphrase)."""
+    with opened(path) as repo:
+        spec = _private(repo, remote)
+        result = access.revoke(spec.transport().inner, member, passphrase)
+        remotes.forget_keys(spec.url)
+        return result

@@ -40,6 +40,7 @@ class SharingMagics(Magics):
     @argument("name", nargs="?", default="origin")
     @argument("url", nargs="?", help="s3://bucket/prefix, gs://..., az://..., file:///shared/folder")
     @argument("--accept-unsafe", action="store_true", help="add a server that ignores conditional writes")
+    @argument("--encrypt", action="store_true", help="a private remote: everything encrypted in this kernel")
     def mv_remote(self, line=""):
         """List, add or remove remotes. Credentials come from the cloud's environment
         (AWS_ACCESS_KEY_ID, AWS_ENDPOINT_URL...), never from the repository.
@@ -54,8 +55,12 @@ class SharingMagics(Magics):
         if args.action == "add":
             if not args.url:
                 raise UsageError("%mv_remote add NAME URL: give a URL (s3://bucket/prefix, file:///folder...)")
-            r = api.remote_add(args.name, args.url, accept_unsafe=args.accept_unsafe, path=path)
-            print(f"Added remote {r.name}: {r.url}" + (" (accepted without conditional writes)" if r.unsafe else ""))
+            r = api.remote_add(args.name, args.url, accept_unsafe=args.accept_unsafe, encrypt=args.encrypt, path=path)
+            print(
+                f"Added remote {r.name}: {r.url}"
+                + (" (private: encrypted here; grant teammates with mvc access grant KEY)" if r.encrypted else "")
+                + (" (accepted without conditional writes)" if r.unsafe else "")
+            )
         elif args.action == "remove":
             print(f"Removed remote {api.remote_remove(args.name, path=path).name} (its data stays where it is).")
         else:

@@ -21,12 +21,13 @@ import blake3
 from ..atomic import write_atomic
 from ..errors import RemoteError
 from ..repo import Repo
+from .sealed import cipher_of
 from .transport import Transport
 
 HISTORY = "history/"
 REFS = "refs/"
 _SHA = re.compile(r"\A[0-9a-f]{40}\Z")
-_MAX_REF = 200  # bytes: "<40 hex>\n" is 41
+_MAX_REF = 1024  # bytes: "<40 hex>\n" is 41; sealed, with its name inside, a few dozen more
 _APPLIED = "bundles-applied.json"
 
 
@@ -36,27 +37,36 @@ class RemoteRef:
     tag: str  # the object's version tag, for compare-and-swap
 
 
-def ref_key(kind: str, name: str) -> str:
-    return f"{REFS}{kind}/{name}"
+def ref_key(t: Transport, name: str) -> str:
+    """Where the ref 'heads/main' lives: `refs/heads/main`, or on a private remote
+    `refs/<keyed digest>` (the name itself is inside the sealed object)."""
+    cipher = cipher_of(t)
+    return f"{REFS}{cipher.name(name, stable=True)}" if cipher is not None else REFS + name
 
 
 def read_refs(repo: Repo, t: Transport) -> dict[str, RemoteRef]:
     """'heads/<branch>' or 'tags/<tag>' -> the version it names. One listing, one read per ref."""
     out: dict[str, RemoteRef] = {}
+    private = cipher_of(t) is not None
     for item in t.list(REFS):
-        name = item.key[len(REFS) :]
+        if item.size > _MAX_REF:
+            continue
+        got = t.read_versioned(item.key)
+        if got is None:
+            continue  # deleted between the listing and the read
+        data, tag = got
+        text = data.decode("ascii", "replace")
+        name, _, sha = text.partition("\n") if private else (item.key[len(REFS) :], "", text)
+        if private and ref_key(t, name) != item.key:
+            continue  # a sealed ref under another ref's name: never trusted
         kind, _, short = name.partition("/")
-        if kind not in ("heads", "tags") or not short or item.size > _MAX_REF:
+        if kind not in ("heads", "tags") or not short:
             continue
         try:
             repo.git.check_ref_name("branch" if kind == "heads" else "tag", short)
         except ValueError:
             continue  # a name Git would refuse: never becomes a local ref
-        got = t.read_versioned(item.key)
-        if got is None:
-            continue  # deleted between the listing and the read
-        data, tag = got
-        sha = data.decode("ascii", "replace").strip()
+        sha = sha.strip()
         if not _SHA.match(sha):
             raise RemoteError(t.url, f"{item.key} does not name a version ({sha[:60]!r})", "Run mvc fsck --remote.")
         out[name] = RemoteRef(sha, tag)
@@ -66,8 +76,8 @@ def read_refs(repo: Repo, t: Transport) -> dict[str, RemoteRef]:
 def publish_ref(t: Transport, name: str, sha: str, old: RemoteRef | None) -> bool:
     """Move the remote's ref `name` ('heads/main') to `sha` if it still is `old` (None:
     must not exist). False: another push got there first."""
-    body = f"{sha}\n".encode()
-    key = REFS + name
+    body = (f"{name}\n{sha}\n" if cipher_of(t) is not None else f"{sha}\n").encode()
+    key = ref_key(t, name)
     return t.put_if_absent(key, body) if old is None else t.put_if_version(key, body, old.tag)
 
 
@@ -79,7 +89,8 @@ def upload_bundle(repo: Repo, t: Transport, refs: list[str], exclude: list[str])
         if not repo.git.bundle_create(path, refs, exclude):
             return 0
         data = path.read_bytes()
-    key = f"{HISTORY}{blake3.blake3(data).hexdigest()}.bundle"
+    cipher = cipher_of(t)
+    key = f"{HISTORY}{cipher.name(data) if cipher is not None else blake3.blake3(data).hexdigest()}.bundle"
     t.put_if_absent(key, data)  # same bytes under the same name: already there is fine
     return len(data)
 
@@ -107,8 +118,8 @@ def apply_bundles(repo: Repo, t: Transport, cache: Path) -> int:
     with tempfile.TemporaryDirectory(dir=repo.mvc_dir) as tmp:
         paths = {}
         for name, key in waiting.items():
-            data = t.get(key)
-            if f"{blake3.blake3(data).hexdigest()}.bundle" != name:
+            data = t.get(key)  # on a private remote: opened and authenticated, bound to its name
+            if cipher_of(t) is None and f"{blake3.blake3(data).hexdigest()}.bundle" != name:
                 raise RemoteError(t.url, f"{key} is damaged (its contents do not match its name)", "Push again.")
             paths[name] = Path(tmp) / name
             paths[name].write_bytes(data)

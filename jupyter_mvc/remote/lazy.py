@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from ..errors import CorruptObjectError
 from ..repo import Repo
-from . import packs, remotes
+from . import crypto, packs, remotes
 from .packs import PackIndex
+from .sealed import cipher_of
 from .transport import Transport
 
 
@@ -32,7 +34,9 @@ class RemoteChunks:
             for name in remotes.read(self.repo):
                 if refresh:
                     refresh_indexes(self.repo, name, self._transport(name))
-                for index in packs.cached_indexes(remotes.cache_dir(self.repo, name) / "packs").values():
+                private = remotes.read(self.repo)[name].encrypted
+                folder = remotes.cache_dir(self.repo, name) / "packs"
+                for index in packs.cached_indexes(folder, check_id=not private).values():
                     for oid in index.objects:
                         where.setdefault(oid, (name, index))
             self._where = where
@@ -50,7 +54,14 @@ class RemoteChunks:
         for (name, pid), oids in wanted.items():
             index = where[oids[0]][1]
             ranges = [index.objects[oid] for oid in oids]
-            for oid, data in zip(oids, self._transport(name).get_ranges(packs.pack_key(pid), ranges)):
+            t = self._transport(name)
+            cipher = cipher_of(t)
+            for oid, data in zip(oids, t.get_ranges(packs.pack_key(pid), ranges)):
+                if cipher is not None:
+                    try:
+                        data = cipher.open_chunk(oid, data)
+                    except crypto.DecryptError as exc:
+                        raise CorruptObjectError(oid, f"unreadable from remote {name}: {exc}") from None
                 self.fetched_bytes += self.repo.store.add(oid, data)
         # Chunks no remote has stay missing: the read that asked says which, as for any store.
 
@@ -58,12 +69,13 @@ class RemoteChunks:
 def refresh_indexes(repo: Repo, name: str, t: Transport) -> dict[str, PackIndex]:
     """The remote's pack indexes: one listing, then only the indexes not cached yet."""
     folder = remotes.cache_dir(repo, name) / "packs"
-    cached = packs.cached_indexes(folder)
+    private = cipher_of(t) is not None
+    cached = packs.cached_indexes(folder, check_id=not private)
     listed = t.list("packs/")
     sizes = {item.key: item.size for item in listed}
     for pid in packs.index_ids(sizes) - set(cached):
         data = t.get(packs.index_key(pid))
-        index = packs.parse_index(data, pid, t.url)
+        index = packs.parse_index(data, pid, t.url, check_id=not private)
         end = max((off + n for off, n in index.objects.values()), default=0)
         if sizes.get(packs.pack_key(pid), -1) < end:
             continue  # its pack is missing or shorter: unusable, and not cached

@@ -21,6 +21,7 @@ import blake3
 
 from ..errors import RemoteError
 from ..store import ObjectStore
+from .crypto import Cipher
 
 PACK_TARGET = 64 << 20  # bytes per pack: few requests per GiB, and a resumed push re-sends at most this
 INDEX_FORMAT = "jupyter_mvc pack index 1"
@@ -75,13 +76,16 @@ def plan(sizes: dict[str, int], target: int | None = None) -> list[list[str]]:
     return packs
 
 
-def pack_id(oids: list[str]) -> str:
-    return blake3.blake3("\n".join(sorted(oids)).encode()).hexdigest()
+def pack_id(oids: list[str], cipher: Cipher | None = None) -> str:
+    """The digest of the sorted chunk ids; keyed on a private remote, so the name says
+    nothing about which chunks (and so which contents) a pack holds."""
+    text = "\n".join(sorted(oids))
+    return cipher.name(text) if cipher is not None else blake3.blake3(text.encode()).hexdigest()
 
 
-def write_pack(store: ObjectStore, oids: list[str], path: Path) -> PackIndex:
+def write_pack(store: ObjectStore, oids: list[str], path: Path, cipher: Cipher | None = None) -> PackIndex:
     """The chunks' full contents into `path` (a delta object is rebuilt: a pack never
-    depends on another pack), and their index."""
+    depends on another pack), each sealed on its own on a private remote, and their index."""
     objects: dict[str, tuple[int, int]] = {}
     offset = 0
     with open(path, "wb") as out:
@@ -89,10 +93,11 @@ def write_pack(store: ObjectStore, oids: list[str], path: Path) -> PackIndex:
             size = store.content_size(oid)
             buf = bytearray(size)
             store.read_into(oid, memoryview(buf))  # verified: a damaged chunk never leaves
-            out.write(buf)
-            objects[oid] = (offset, size)
-            offset += size
-    return PackIndex(pack_id(oids), objects)
+            data = cipher.seal_chunk(oid, memoryview(buf)) if cipher is not None else buf
+            out.write(data)
+            objects[oid] = (offset, len(data))
+            offset += len(data)
+    return PackIndex(pack_id(oids, cipher), objects)
 
 
 def encode_index(index: PackIndex) -> bytes:
@@ -100,9 +105,10 @@ def encode_index(index: PackIndex) -> bytes:
     return json.dumps({"format": INDEX_FORMAT, "pack": index.pack_id, "objects": rows}).encode()
 
 
-def parse_index(data: bytes, expected_id: str, url: str) -> PackIndex:
+def parse_index(data: bytes, expected_id: str, url: str, check_id: bool = True) -> PackIndex:
     """An index as another machine wrote it: refused, naming what is wrong, unless every
-    field is what `encode_index` writes."""
+    field is what `encode_index` writes. `check_id=False` on a private remote, whose
+    indexes are authenticated by their seal instead (and named with keyed digests)."""
 
     def bad(why: str) -> RemoteError:
         return RemoteError(url, f"the pack index {index_key(expected_id)} is damaged ({why})", "Run mvc fsck --remote.")
@@ -127,19 +133,19 @@ def parse_index(data: bytes, expected_id: str, url: str) -> PackIndex:
             raise bad(f"entry {oid[:12]} has a bad offset or length")
         objects[oid] = (off, n)
         end = off + n
-    if sorted(objects) and pack_id(list(objects)) != expected_id:
+    if check_id and objects and pack_id(list(objects)) != expected_id:
         raise bad("its chunks are not the ones its id names")
     return PackIndex(expected_id, objects)
 
 
-def cached_indexes(folder: Path) -> dict[str, PackIndex]:
+def cached_indexes(folder: Path, check_id: bool = True) -> dict[str, PackIndex]:
     """The indexes already fetched into a remote's cache (written there only after parsing)."""
     out = {}
     for path in sorted(folder.glob("*.idx")) if folder.is_dir() else []:
         pid = path.name[:-4]
         if _ID.match(pid):
             try:
-                out[pid] = parse_index(path.read_bytes(), pid, str(folder))
+                out[pid] = parse_index(path.read_bytes(), pid, str(folder), check_id)
             except (OSError, RemoteError):
                 continue  # refetched on the next refresh
     return out

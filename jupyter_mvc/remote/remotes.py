@@ -16,13 +16,18 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..atomic import write_atomic
-from ..errors import InvalidNameError, UnknownRemoteError, UnsafeRemoteError
+from ..errors import InvalidNameError, RemoteError, UnknownRemoteError, UnsafeRemoteError
 from ..repo import Repo
+from . import access, crypto
+from .sealed import SealedTransport
 from .transport import Transport, open_transport, probe_conditional_writes
 
 _FILE = "remotes.json"
 _NAME = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
 TRACKING = "refs/mvc/remotes/"
+MARKER = "jupyter_mvc-remote.json"  # the layout's format, and whether it is private
+FORMAT = 1
+_keyrings: dict[str, list[bytes]] = {}  # url -> unlocked keyring, for this process only
 
 
 @dataclass(frozen=True)
@@ -30,9 +35,42 @@ class Remote:
     name: str
     url: str
     unsafe: bool = False  # its server ignores conditional writes; the user accepted that
+    encrypted: bool = False  # a private remote: everything sealed on this side
 
-    def transport(self) -> Transport:
-        return open_transport(self.url)
+    def transport(self, passphrase: str | None = None) -> Transport:
+        inner = open_transport(self.url)
+        if not self.encrypted:
+            return inner
+        if self.url not in _keyrings:
+            _keyrings[self.url] = access.unlock(inner, passphrase)
+        return SealedTransport(inner, crypto.Cipher(_keyrings[self.url]))
+
+
+def forget_keys(url: str) -> None:
+    """Drop the unlocked keyring (after a grant or revocation changed it)."""
+    _keyrings.pop(url, None)
+
+
+def read_marker(t: Transport) -> dict | None:
+    got = t.read_versioned(MARKER)
+    if got is None:
+        return None
+    try:
+        value = json.loads(got[0])
+    except (ValueError, RecursionError):
+        value = None
+    if not isinstance(value, dict) or value.get("format") != FORMAT:
+        found = value.get("format") if isinstance(value, dict) else None
+        raise RemoteError(
+            t.url,
+            f"its layout is format {found!r}; this jupyter_mvc reads format {FORMAT}",
+            "Upgrade jupyter_mvc (pip install -U jupyter_mvc), or use another prefix.",
+        )
+    return value
+
+
+def write_marker(t: Transport, encrypted: bool) -> None:
+    t.put_if_absent(MARKER, json.dumps({"format": FORMAT, **({"encrypted": True} if encrypted else {})}).encode())
 
 
 def _path(repo: Repo) -> Path:
@@ -49,12 +87,15 @@ def read(repo: Repo) -> dict[str, Remote]:
     out = {}
     for name, item in raw.items():
         if isinstance(item, dict) and isinstance(item.get("url"), str) and _NAME.match(str(name)):
-            out[name] = Remote(name, item["url"], bool(item.get("unsafe", False)))
+            out[name] = Remote(name, item["url"], bool(item.get("unsafe", False)), bool(item.get("encrypted", False)))
     return out
 
 
 def _write(repo: Repo, remotes: dict[str, Remote]) -> None:
-    body = {r.name: {"url": r.url, **({"unsafe": True} if r.unsafe else {})} for r in remotes.values()}
+    body = {
+        r.name: {"url": r.url, **({"unsafe": True} if r.unsafe else {}), **({"encrypted": True} if r.encrypted else {})}
+        for r in remotes.values()
+    }
     write_atomic(_path(repo), json.dumps(body, indent=1, sort_keys=True).encode())
 
 
@@ -77,10 +118,20 @@ def check_url(url: str) -> str:
     return url
 
 
-def add(repo: Repo, name: str, url: str, *, accept_unsafe: bool = False) -> Remote:
+def add(
+    repo: Repo,
+    name: str,
+    url: str,
+    *,
+    accept_unsafe: bool = False,
+    encrypt: bool = False,
+    passphrase: str | None = None,
+) -> Remote:
     """Record a remote after checking it can be written and honours conditional writes
     (a probe object written twice); a server that ignores them is refused unless the user
-    accepts the risk."""
+    accepts the risk. `encrypt` makes an empty remote private (a new keyring, granted to
+    you, and to `passphrase` if given); a remote that is already private is joined as
+    one, whatever `encrypt` says, if you have access (else NoAccessError)."""
     if not _NAME.match(name or ""):
         raise InvalidNameError(
             "remote", name, "a remote name is letters, digits, '.', '_' and '-'", "Use e.g. origin or team-s3."
@@ -97,7 +148,18 @@ def add(repo: Repo, name: str, url: str, *, accept_unsafe: bool = False) -> Remo
     safe = probe_conditional_writes(transport)
     if not safe and not accept_unsafe:
         raise UnsafeRemoteError(url)
-    remote = Remote(name, url, unsafe=not safe)
+    marker = read_marker(transport)
+    private = bool(marker and marker.get("encrypted"))
+    if encrypt and marker is not None and not private:
+        raise RemoteError(
+            url, "it already holds unencrypted versions", "Use an empty bucket or prefix for a private remote."
+        )
+    if private:
+        _keyrings[url] = access.unlock(transport, passphrase)
+    elif encrypt:
+        _keyrings[url] = access.create(transport, passphrase)
+        write_marker(transport, encrypted=True)
+    remote = Remote(name, url, unsafe=not safe, encrypted=private or encrypt)
     remotes[name] = remote
     _write(repo, remotes)
     return remote

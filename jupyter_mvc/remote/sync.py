@@ -8,7 +8,6 @@ neither side loses anything (its packs and bundle are there, unreferenced, for g
 
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
 import threading
@@ -22,29 +21,27 @@ from ..repo import Repo
 from ..repo.refs import BRANCHES, TAGS
 from . import history, lazy, packs, remotes
 from .reports import CloneReport, FetchReport, PullReport, PushReport
+from .sealed import cipher_of
 from .transport import Transport
 
 Progress = Callable[[str, int, int], None]  # (what, bytes done, bytes in all)
-FORMAT_KEY = "jupyter_mvc-remote.json"
-FORMAT = 1
 _UPLOADS = 4  # packs in flight at once: enough to fill a link, few enough for 2 cores
 
 
-def _check_format(t: Transport, writing: bool) -> None:
-    got = t.read_versioned(FORMAT_KEY)
-    if got is None:
+def _check_format(t: Transport, remote: remotes.Remote, writing: bool) -> None:
+    """The remote's layout is ours, and private exactly when this remote is configured so
+    (a plain push must never land in a private remote, nor a sealed one in a plain one)."""
+    marker = remotes.read_marker(t)
+    if marker is None:
         if writing:
-            t.put_if_absent(FORMAT_KEY, json.dumps({"format": FORMAT}).encode())
+            remotes.write_marker(t, remote.encrypted)
         return
-    try:
-        found = json.loads(got[0]).get("format")
-    except (ValueError, AttributeError, RecursionError):
-        found = None
-    if found != FORMAT:
+    if bool(marker.get("encrypted")) != remote.encrypted:
+        state = "private (encrypted)" if marker.get("encrypted") else "not encrypted"
         raise RemoteError(
             t.url,
-            f"its layout is format {found!r}; this jupyter_mvc reads format {FORMAT}",
-            "Upgrade jupyter_mvc (pip install -U jupyter_mvc), or use another prefix.",
+            f"it is {state}, unlike this repository's settings for it",
+            f"Remove and add it again: mvc remote remove {remote.name}; mvc remote add {remote.name} {remote.url}",
         )
 
 
@@ -58,7 +55,8 @@ def push(
     progress: Progress | None = None,
 ) -> PushReport:
     start = time.perf_counter()
-    t = remotes.get(repo, name).transport()
+    remote = remotes.get(repo, name)
+    t = remote.transport()
     local = repo.refs.branches()
     if all_branches:
         pushed = {f"heads/{b}": sha for b, sha in local.items()}
@@ -73,7 +71,7 @@ def push(
         pushed = {f"heads/{b}": local[b]}
     if tags:
         pushed.update({f"tags/{tag}": sha for tag, sha in repo.refs.tags().items()})
-    _check_format(t, writing=True)
+    _check_format(t, remote, writing=True)
     there = history.read_refs(repo, t)
     updates: dict[str, tuple[history.RemoteRef | None, str]] = {}
     for ref, sha in pushed.items():
@@ -144,7 +142,7 @@ def _upload_packs(repo: Repo, name: str, t: Transport, groups: list[list[str]], 
     def send(oids: list[str]) -> None:
         with tempfile.TemporaryDirectory(dir=repo.mvc_dir) as tmp:
             path = Path(tmp) / "pack"
-            index = packs.write_pack(repo.store, oids, path)
+            index = packs.write_pack(repo.store, oids, path, cipher_of(t))
             t.put_file(index.pack_key, path, progress=tick)
             body = packs.encode_index(index)
             t.put(packs.index_key(index.pack_id), body)  # after its pack: an index means a whole pack
@@ -170,8 +168,9 @@ def fetch(repo: Repo, name: str = "origin", *, prefetch: bool = False, progress:
     """History only (plus the pack indexes a lazy load needs); `prefetch` also brings
     every chunk of the remote's branches."""
     start = time.perf_counter()
-    t = remotes.get(repo, name).transport()
-    _check_format(t, writing=False)
+    remote = remotes.get(repo, name)
+    t = remote.transport()
+    _check_format(t, remote, writing=False)
     there = history.read_refs(repo, t)
     bundles = history.apply_bundles(repo, t, remotes.cache_dir(repo, name))
     lazy.refresh_indexes(repo, name, t)
