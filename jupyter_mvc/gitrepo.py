@@ -46,15 +46,21 @@ class GitRepo:
         """The repository holding `path`; with `create`, a new one at `path` (a folder,
         or the folder of a file) if there is none. Returns (repo, created)."""
         p = Path(path).resolve()
-        start = p if p.is_dir() else p.parent
-        if not start.exists():
+        if not p.exists():  # never fall back to its parent: that could be another project
             raise NotARepositoryError(str(path), "the path does not exist")
+        start = p if p.is_dir() else p.parent
         try:
             return cls(git.Repo(start, search_parent_directories=True)), False
         except (git.InvalidGitRepositoryError, git.NoSuchPathError):
             if not create:
                 raise NotARepositoryError(str(path)) from None
         return cls(git.Repo.init(start)), True
+
+    @classmethod
+    def init(cls, folder: str | os.PathLike) -> GitRepo:
+        """A new repository at `folder`, even inside another one's work tree (a clone
+        nested in a project is a project of its own)."""
+        return cls(git.Repo.init(Path(folder).resolve()))
 
     def close(self) -> None:
         self._repo.close()

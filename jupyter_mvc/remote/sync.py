@@ -254,7 +254,7 @@ def clone(
     made = not folder.exists()
     folder.mkdir(parents=True, exist_ok=True)
     try:
-        with Repo.open(folder, create=True) as repo:
+        with Repo.init(folder) as repo:
             remote = remotes.add(repo, name, url, accept_unsafe=True)  # reading needs no compare-and-swap
             report = fetch(repo, name, prefetch=prefetch, progress=progress)
             heads = remotes.tracking(repo, name)

@@ -85,6 +85,11 @@ class Repo:
         gitrepo, created = GitRepo.discover(path, create=create)
         return cls(gitrepo, created)
 
+    @classmethod
+    def init(cls, folder: str | os.PathLike) -> Repo:
+        """A new repository at `folder` (which must exist), never the one around it."""
+        return cls(GitRepo.init(folder), created=True)
+
     @property
     def root(self) -> Path:
         return self.git.work_tree or self.git.git_dir

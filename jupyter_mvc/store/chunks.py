@@ -238,16 +238,26 @@ class ObjectStore(Housekeeping):
         deltas_format.xor_into(memoryview(xor), sample)
         return deltas_format.promising(xor)
 
-    def add(self, oid: str, data: bytes | memoryview) -> int:
+    def add(self, oid: str, data: bytes | memoryview, synced: set[Path] | None = None) -> int:
         """Store a chunk that arrived from elsewhere (a remote) under its id, after checking
-        that its contents are that id. Returns the bytes written (0: already here)."""
+        that its contents are that id. Returns the bytes written (0: already here). With
+        `synced`, the folder is added to it for the caller to fsync once per batch
+        (`sync_folders`) instead of now."""
         if digest(data) != validate_oid(oid):
             raise CorruptObjectError(oid, "corrupt as received (its contents do not match its id)")
         if self.has(oid):
             return 0
         n, folder = self._write_file(oid, self.path(oid), memoryview(data).cast("B"))
-        fsync_dir(folder)
+        if synced is None:
+            fsync_dir(folder)
+        else:
+            synced.add(folder)
         return n
+
+    @staticmethod
+    def sync_folders(folders: set[Path]) -> None:
+        for folder in sorted(folders):
+            fsync_dir(folder)
 
     def _write_file(self, oid: str, final: Path, data: memoryview) -> tuple[int, Path]:
         # Objects are read-only; the caller fsyncs each touched folder once per batch.

@@ -61,3 +61,28 @@ def test_cli_clone_push_pull(tmp_path, capsys):
     assert "main: fast-forward" in capsys.readouterr().out
     assert cli.main(["-C", str(a), "push", "nowhere"]) == 1
     assert "no remote named 'nowhere'" in capsys.readouterr().err
+
+
+def test_a_clone_inside_a_project_is_a_project_of_its_own(tmp_path):
+    outer = tmp_path / "outer"
+    outer.mkdir()
+    jupyter_mvc.commit({"x": 1}, "outer's", path=outer)
+    remote = tmp_path / "remote"
+    remote.mkdir()
+    jupyter_mvc.remote_add("origin", remote.as_uri(), path=outer)
+    jupyter_mvc.push(path=outer)
+    inner = outer / "sub" / "clone"
+    jupyter_mvc.clone(remote.as_uri(), inner)
+    assert (inner / ".git").is_dir()
+    assert jupyter_mvc.data_dir(path=inner).parent == inner / ".git"
+    assert [r.name for r in jupyter_mvc.remotes(path=outer)] == ["origin"]
+
+
+def test_a_path_that_does_not_exist_is_refused_not_replaced_by_its_parent(tmp_path):
+    import pytest
+
+    from jupyter_mvc.errors import NotARepositoryError
+
+    with pytest.raises(NotARepositoryError, match="does not exist"):
+        jupyter_mvc.commit({"x": 1}, "nowhere", path=tmp_path / "missing")
+    assert not (tmp_path / ".git").exists()
