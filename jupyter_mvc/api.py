@@ -98,6 +98,8 @@ whoami = sharing.whoami
 access_list = sharing.access_list
 access_grant = sharing.access_grant
 access_revoke = sharing.access_revoke
+remote_fsck = sharing.remote_fsck
+remote_gc = sharing.remote_gc
 signatures = sharing.signatures
 
 

@@ -49,6 +49,16 @@ def _cmd_export(args: Any) -> None:
 
 
 def _cmd_fsck(args: Any) -> int:
+    if args.remote:
+        r = api.remote_fsck(args.remote, data=args.data, path=args.path)
+        for problem in r.problems:
+            print(f"error: {fmt.printable(problem)}")
+        print(
+            f"remote {r.remote}: {r.packs} packs, {r.chunks_reachable} chunks needed"
+            + (f", {r.chunks_checked} downloaded and verified" if args.data else "")
+            + (": ok" if r.ok else f": {len(r.problems)} problems")
+        )
+        return 0 if r.ok else 1
     report = api.fsck(path=args.path)
     for p in report.problems:
         print(f"error: {fmt.printable(p)}")
@@ -60,6 +70,13 @@ def _cmd_fsck(args: Any) -> int:
 
 
 def _cmd_gc(args: Any) -> None:
+    if args.remote:
+        g = api.remote_gc(args.remote, grace_seconds=args.grace, path=args.path)
+        print(
+            f"remote {g.remote}: removed {g.packs_removed} packs ({fmt.size(g.bytes_freed)}); kept {g.packs_kept} "
+            f"needed and {g.packs_too_young} younger than the grace period"
+        )
+        return
     r = api.gc(path=args.path, grace_seconds=args.grace)
     print(
         f"removed {r.objects_removed} objects ({fmt.size(r.bytes_freed)}) and {r.temp_files_removed} "
@@ -260,9 +277,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-o", "--output", required=True)
     s.add_argument("--trust", action="store_true", help="load classes off the safe list (runs code)")
     s.set_defaults(run=_cmd_export)
-    sub.add_parser("fsck", help="verify every reachable object").set_defaults(run=_cmd_fsck)
-    s = sub.add_parser("gc", help="remove objects no version reaches")
+    s = sub.add_parser("fsck", help="verify every reachable object (or a remote's packs)")
+    s.add_argument("--remote", metavar="NAME", help="check this remote instead")
+    s.add_argument("--data", action="store_true", help="with --remote: download and verify every needed chunk")
+    s.set_defaults(run=_cmd_fsck)
+    s = sub.add_parser("gc", help="remove objects no version reaches (or a remote's unneeded packs)")
     s.add_argument("--grace", type=float, default=3600.0, help="keep unreachable objects younger than this (s)")
+    s.add_argument("--remote", metavar="NAME", help="collect this remote's packs instead")
     s.set_defaults(run=_cmd_gc)
     for kind, run in (("branch", _cmd_branch), ("tag", _cmd_tag)):
         s = sub.add_parser(

@@ -33,6 +33,8 @@ API = (
     "push",
     "read_file",
     "remote_add",
+    "remote_fsck",
+    "remote_gc",
     "remote_remove",
     "remotes",
     "reproduce",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .errors import InvalidValueError
 from .objects import MergeResult
-from .remote import access, lazy, remotes, sync
+from .remote import access, lazy, maintenance, remotes, sync
 from .remote.remotes import Remote
 from .remote.reports import CloneReport, FetchReport, PullReport, PushReport
 from .remote.sync import Progress
@@ -182,3 +182,19 @@ def access_revoke(
         result = access.revoke(spec.transport().inner, member, passphrase)
         remotes.forget_keys(spec.url)
         return result
+
+
+# -- remote maintenance ---------------------------------------------------------------------------
+def remote_fsck(remote: str = "origin", *, data: bool = False, path: Where = ".") -> maintenance.RemoteFsckReport:
+    """Check a remote: indexes parse (and authenticate), packs are whole, every chunk a
+    remote version needs is there; `data` also downloads and verifies every such chunk."""
+    with opened(path) as repo:
+        return maintenance.fsck(repo, remote, data=data)
+
+
+def remote_gc(
+    remote: str = "origin", *, grace_seconds: float = 3600.0, path: Where = "."
+) -> maintenance.RemoteGcReport:
+    """Remove the remote's packs no remote branch or tag needs, older than the grace period."""
+    with opened(path) as repo:
+        return maintenance.gc(repo, remote, grace_seconds)

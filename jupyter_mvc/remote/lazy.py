@@ -94,7 +94,11 @@ def refresh_indexes(repo: Repo, name: str, t: Transport) -> dict[str, PackIndex]
     cached = packs.cached_indexes(folder, check_id=not private)
     listed = t.list("packs/")
     sizes = {item.key: item.size for item in listed}
-    for pid in packs.index_ids(sizes) - set(cached):
+    present = packs.index_ids(sizes)
+    for pid in set(cached) - present:  # removed by a gc (perhaps another member's): forget it
+        del cached[pid]
+        (folder / f"{pid}.idx").unlink(missing_ok=True)
+    for pid in present - set(cached):
         data = t.get(packs.index_key(pid))
         index = packs.parse_index(data, pid, t.url, check_id=not private)
         end = max((off + n for off, n in index.objects.values()), default=0)
