@@ -144,6 +144,7 @@ def _cmd_remote(args: Any) -> None:
             accept_unsafe=args.accept_unsafe,
             encrypt=args.encrypt,
             passphrase=passphrase,
+            git=args.git,
             path=args.path,
         )
         print(
@@ -310,6 +311,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--encrypt", action="store_true", help="a private remote: everything encrypted here")
     s.add_argument(
         "--passphrase", action="store_true", help="also open it with a passphrase (asked, or $MVC_PASSPHRASE)"
+    )
+    s.add_argument(
+        "--git", metavar="GIT_REMOTE", help="also push the versions' history (refs/mvc/*) to this Git remote"
     )
     s.set_defaults(run=_cmd_remote)
     s = sub.add_parser("access", help="who may read a private remote: whoami, list, grant KEY, revoke KEY")

@@ -284,6 +284,39 @@ class GitRepo:
         except git.GitCommandError:
             return False
 
+    # -- a Git remote of the project, mirroring refs/mvc/* ------------------------------------------
+    def remote_names(self) -> list[str]:
+        return [r.name for r in self._repo.remotes]
+
+    def ls_remote(self, remote: str, refs: list[str]) -> dict[str, str]:
+        """ref -> sha on the Git remote, for those of `refs` it has."""
+        out = self._run("ls-remote", "--end-of-options", remote, *refs)
+        return {ref: sha for sha, ref in (line.split("\t", 1) for line in out.splitlines() if "\t" in line)}
+
+    def push_leased(self, remote: str, updates: dict[str, str], expected: dict[str, str | None]) -> dict[str, str]:
+        """`git push --atomic --porcelain` of sha -> ref for each update, each with
+        `--force-with-lease=ref:<expected>` (empty: the ref must not exist) and never a
+        `+` refspec. Returns ref -> git's flag and summary for every ref it refused; all
+        or none move (atomic)."""
+        for ref in updates:
+            _own_ref(ref)  # never the user's branches on their Git remote
+        leases = [f"--force-with-lease={ref}:{expected.get(ref) or ''}" for ref in updates]
+        specs = [f"{sha}:{ref}" for ref, sha in updates.items()]
+        try:
+            out = self._run("push", "--atomic", "--porcelain", *leases, "--end-of-options", remote, *specs)
+        except git.GitCommandError as exc:
+            out = str(exc.stdout or "")
+            if not out.strip():
+                return {ref: f"push failed: {str(exc.stderr).strip()[-200:]}" for ref in updates}
+        refused = {}
+        for line in out.splitlines():
+            flag, _, rest = line.partition("\t")
+            spec, _, summary = rest.partition("\t")
+            ref = spec.rpartition(":")[2]
+            if ref in updates and flag not in (" ", "*", "="):
+                refused[ref] = f"{flag.strip() or '?'} {summary.strip()}"
+        return refused
+
     # -- bundles: history as one file, for remotes ----------------------------------------------
     def bundle_create(self, path: str | os.PathLike, refs: list[str], exclude: list[str]) -> bool:
         """Write a Git bundle of the commits `refs` reach that `exclude` do not. False

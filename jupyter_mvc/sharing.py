@@ -38,14 +38,18 @@ def remote_add(
     accept_unsafe: bool = False,
     encrypt: bool = False,
     passphrase: str | None = None,
+    git: str | None = None,
     path: Where = ".",
 ) -> Remote:
     """Add a remote (s3://bucket/prefix, gs://..., az://..., file:///folder). It is probed
     first: a server that ignores conditional writes is refused unless `accept_unsafe`.
     `encrypt` makes an empty remote private: everything sealed here, readable by the
-    members granted access (you first; `passphrase` too, for CI)."""
+    members granted access (you first; `passphrase` too, for CI). `git`: a Git remote of
+    the project that also receives the versions' history (refs/mvc/*) on each push."""
     with opened(path) as repo:
-        return remotes.add(repo, name, url, accept_unsafe=accept_unsafe, encrypt=encrypt, passphrase=passphrase)
+        return remotes.add(
+            repo, name, url, accept_unsafe=accept_unsafe, encrypt=encrypt, passphrase=passphrase, git=git
+        )
 
 
 def remote_remove(name: str, *, path: Where = ".") -> Remote:

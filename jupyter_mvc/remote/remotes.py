@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from ..atomic import write_atomic
 from ..errors import InvalidNameError, RemoteError, UnknownRemoteError, UnsafeRemoteError
 from ..repo import Repo
-from . import access, crypto
+from . import access, crypto, gitmirror
 from .sealed import SealedTransport
 from .transport import Transport, open_transport, probe_conditional_writes
 
@@ -36,6 +36,7 @@ class Remote:
     url: str
     unsafe: bool = False  # its server ignores conditional writes; the user accepted that
     encrypted: bool = False  # a private remote: everything sealed on this side
+    git: str | None = None  # a Git remote of the project that also receives refs/mvc/* on push
 
     def transport(self, passphrase: str | None = None) -> Transport:
         inner = open_transport(self.url)
@@ -87,13 +88,21 @@ def read(repo: Repo) -> dict[str, Remote]:
     out = {}
     for name, item in raw.items():
         if isinstance(item, dict) and isinstance(item.get("url"), str) and _NAME.match(str(name)):
-            out[name] = Remote(name, item["url"], bool(item.get("unsafe", False)), bool(item.get("encrypted", False)))
+            git = item.get("git") if isinstance(item.get("git"), str) else None
+            out[name] = Remote(
+                name, item["url"], bool(item.get("unsafe", False)), bool(item.get("encrypted", False)), git
+            )
     return out
 
 
 def _write(repo: Repo, remotes: dict[str, Remote]) -> None:
     body = {
-        r.name: {"url": r.url, **({"unsafe": True} if r.unsafe else {}), **({"encrypted": True} if r.encrypted else {})}
+        r.name: {
+            "url": r.url,
+            **({"unsafe": True} if r.unsafe else {}),
+            **({"encrypted": True} if r.encrypted else {}),
+            **({"git": r.git} if r.git else {}),
+        }
         for r in remotes.values()
     }
     write_atomic(_path(repo), json.dumps(body, indent=1, sort_keys=True).encode())
@@ -126,6 +135,7 @@ def add(
     accept_unsafe: bool = False,
     encrypt: bool = False,
     passphrase: str | None = None,
+    git: str | None = None,
 ) -> Remote:
     """Record a remote after checking it can be written and honours conditional writes
     (a probe object written twice); a server that ignores them is refused unless the user
@@ -144,6 +154,8 @@ def add(
             f"it already exists ({remotes[name].url})",
             f"Remove it first (mvc remote remove {name}), or pick another name.",
         )
+    if git is not None:
+        gitmirror.check(repo, git)
     transport = open_transport(check_url(url))
     safe = probe_conditional_writes(transport)
     if not safe and not accept_unsafe:
@@ -159,7 +171,7 @@ def add(
     elif encrypt:
         _keyrings[url] = access.create(transport, passphrase)
         write_marker(transport, encrypted=True)
-    remote = Remote(name, url, unsafe=not safe, encrypted=private or encrypt)
+    remote = Remote(name, url, unsafe=not safe, encrypted=private or encrypt, git=git)
     remotes[name] = remote
     _write(repo, remotes)
     return remote

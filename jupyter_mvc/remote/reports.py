@@ -17,6 +17,8 @@ class PushReport:
     chunks_already_there: int  # the remote had them (shared with its versions, or sent by an interrupted push)
     history_bytes: int
     seconds: float
+    git_remote: str | None = None  # the Git remote that mirrors refs/mvc/*, if any
+    git_refused: dict[str, str] = field(default_factory=dict)  # ref -> why it refused (nothing forced)
 
     @property
     def up_to_date(self) -> bool:

@@ -19,7 +19,7 @@ from pathlib import Path
 from ..errors import DivergedError, MvcError, PushRejectedError, RemoteError, RevisionError
 from ..repo import Repo
 from ..repo.refs import BRANCHES, TAGS
-from . import history, lazy, packs, remotes
+from . import gitmirror, history, lazy, packs, remotes
 from .reports import CloneReport, FetchReport, PullReport, PushReport
 from .sealed import cipher_of
 from .transport import Transport
@@ -113,6 +113,7 @@ def push(
             lost.append(ref)
     if lost:
         raise PushRejectedError(name, ", ".join(r.split("/", 1)[1] for r in lost), "another push moved it first")
+    refused = gitmirror.mirror(repo, remote.git, {ref: new for ref, (_, new) in moved.items()}) if remote.git else {}
     return PushReport(
         name,
         moved,
@@ -123,6 +124,8 @@ def push(
         chunks_already_there=len(needed) - len(missing),
         history_bytes=history_bytes,
         seconds=time.perf_counter() - start,
+        git_remote=remote.git,
+        git_refused=refused,
     )
 
 

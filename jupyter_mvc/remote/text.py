@@ -27,6 +27,14 @@ def push_lines(r: PushReport) -> list[str]:
         f"Pushed {r.versions} version(s): {r.chunks} chunk(s), {fmt.size(r.bytes_uploaded)} in {r.packs} pack(s){resumed}, "
         f"history {fmt.size(r.history_bytes)}, in {r.seconds:.1f} s."
     )
+    if r.git_remote:
+        if r.git_refused:
+            for ref, why in r.git_refused.items():
+                out.append(
+                    f"Git remote {r.git_remote} refused {fmt.printable(ref)}: {fmt.printable(why)} (nothing forced)"
+                )
+        else:
+            out.append(f"History also on Git remote {r.git_remote} (refs/mvc/*).")
     return out
 
 
