@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import os
 import struct
+from typing import Any
 
 import blake3
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+# `cryptography` is imported on first use (it costs ~0.1 s), so `%load_ext` and plain
+# remotes never pay for it.
 
 MAGIC = b"MVE1"
 HEADER = struct.Struct(">4sI")  # magic, epoch
@@ -43,7 +43,22 @@ class DecryptError(Exception):
 
 
 def _derive(key: bytes, label: bytes) -> bytes:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"jupyter_mvc " + label).derive(key)
+
+
+def AESGCM(key: bytes) -> Any:  # noqa: N802 - stands for the class it returns
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM as _AESGCM
+
+    return _AESGCM(key)
+
+
+def _invalid_tag() -> type[Exception]:
+    from cryptography.exceptions import InvalidTag
+
+    return InvalidTag
 
 
 class Cipher:
@@ -78,7 +93,7 @@ class Cipher:
         header = sealed[: HEADER.size]
         try:
             return self._chunk_aead(epoch, oid).decrypt(_ZERO_NONCE, sealed[HEADER.size :], header + oid.encode())
-        except InvalidTag:
+        except _invalid_tag():
             raise DecryptError(f"chunk {oid[:16]}… does not authenticate (tampered with or damaged)") from None
 
     # -- other objects: random nonce, bound to their name ---------------------------------------------
@@ -92,7 +107,7 @@ class Cipher:
         header, nonce, body = sealed[: HEADER.size], sealed[HEADER.size : HEADER.size + 12], sealed[HEADER.size + 12 :]
         try:
             return AESGCM(self._enc[epoch]).decrypt(nonce, body, header + name.encode())
-        except InvalidTag:
+        except _invalid_tag():
             raise DecryptError(
                 f"{name} does not authenticate (tampered with, damaged, or moved from another name)"
             ) from None
@@ -133,7 +148,7 @@ def unwrap_with(private_key: bytes, wrapped: bytes, label: bytes) -> list[bytes]
     shared = me.exchange(X25519PublicKey.from_public_bytes(epub))
     try:
         raw = AESGCM(_derive(shared + epub + mine, b"wrap")).decrypt(nonce, body, label)
-    except InvalidTag:
+    except _invalid_tag():
         raise DecryptError("the wrapped key does not open with this identity") from None
     return _split(raw)
 
@@ -160,7 +175,7 @@ def unwrap_passphrase(passphrase: str, salt: bytes, sealed: bytes, params: dict)
     key = Scrypt(salt=salt, length=32, n=n, r=r, p=p).derive(passphrase.encode())
     try:
         return _split(AESGCM(key).decrypt(sealed[:12], sealed[12:], b"passphrase"))
-    except InvalidTag:
+    except _invalid_tag():
         raise DecryptError("wrong passphrase") from None
 
 
