@@ -65,6 +65,7 @@ def _cmd_fsck(args: Any) -> int:
     print(
         f"checked {report.versions} versions, {report.objects} objects: "
         + ("ok" if report.ok else f"{len(report.problems)} problems")
+        + (f" ({report.not_fetched} chunks are on a remote, not fetched yet)" if report.not_fetched else "")
     )
     return 0 if report.ok else 1
 

@@ -217,6 +217,7 @@ class FsckReport:
     versions: int
     objects: int
     problems: tuple[Problem, ...]
+    not_fetched: int = 0  # chunks a remote holds that were not fetched yet (a lazy clone): not checked here
 
     @property
     def ok(self) -> bool:

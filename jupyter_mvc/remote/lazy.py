@@ -47,6 +47,10 @@ class RemoteChunks:
             self._where = where
         return self._where
 
+    def has(self, oid: str) -> bool:
+        """Whether a remote's cached index lists the chunk (nothing is downloaded)."""
+        return oid in self._locate(refresh=False)
+
     def __call__(self, missing: list[str]) -> None:
         where = self._locate(refresh=False)
         if any(oid not in where for oid in missing):

@@ -86,3 +86,33 @@ def test_a_path_that_does_not_exist_is_refused_not_replaced_by_its_parent(tmp_pa
     with pytest.raises(NotARepositoryError, match="does not exist"):
         jupyter_mvc.commit({"x": 1}, "nowhere", path=tmp_path / "missing")
     assert not (tmp_path / ".git").exists()
+
+
+def test_fsck_of_a_lazy_clone_counts_unfetched_chunks_instead_of_calling_them_missing(tmp_path, capsys):
+    a = tmp_path / "a"
+    a.mkdir()
+    jupyter_mvc.commit({"w": np.arange(10_000.0)}, "w", path=a)
+    remote = tmp_path / "remote"
+    remote.mkdir()
+    jupyter_mvc.remote_add("origin", remote.as_uri(), path=a)
+    jupyter_mvc.push(path=a)
+    b = tmp_path / "b"
+    jupyter_mvc.clone(remote.as_uri(), b)
+    report = jupyter_mvc.fsck(path=b)
+    assert report.ok and report.not_fetched > 0 and report.objects == 0
+    assert cli.main(["-C", str(b), "fsck"]) == 0
+    assert "not fetched yet" in capsys.readouterr().out
+    jupyter_mvc.load("HEAD", "w", path=b)
+    after = jupyter_mvc.fsck(path=b)
+    assert after.ok and after.not_fetched == 0 and after.objects == report.not_fetched
+    (remote / "packs").rename(tmp_path / "gone")  # the remote lost them: a fresh clone's chunks are now damage
+    c = tmp_path / "c"
+    import shutil
+
+    shutil.copytree(b, c)
+    for obj in (c / ".git" / "mvc" / "objects").rglob("*"):
+        if obj.is_file():
+            obj.chmod(0o644)
+            obj.unlink()
+    shutil.rmtree(c / ".git" / "mvc" / "remotes" / "origin" / "packs")
+    assert not jupyter_mvc.fsck(path=c).ok
