@@ -5,6 +5,7 @@ GET  version?path=NB&rev=REV            one version: variables, metrics, params,
 GET  diff?path=NB&old=REV[&new=REV]     what changed between two versions
 POST tag {path, name, rev}              tag a version (XSRF-checked like every POST)
 remotes, progress, push, pull, fetch    remotes and moving versions: see remotes.py
+POST merge {path, rev, take?, strategy?}  merge a branch into the current one: see merge.py
 
 `path` is the notebook (or folder) relative to the server root; the repository is the
 Git repo holding it. Commit and check-out run in the notebook's kernel (only it holds the
@@ -23,9 +24,11 @@ from jupyter_server.utils import url_path_join
 
 from .. import api
 from ..errors import (
+    ConcurrentUpdateError,
     DivergedError,
     FileNotInVersionError,
     InvalidNameError,
+    MergeConflictError,
     MvcError,
     NotARepositoryError,
     PushRejectedError,
@@ -36,10 +39,16 @@ from ..errors import (
     VariableNotFoundError,
 )
 from ..present.views import diff_view, info_view, log_view, version_view
+from ..repo.merging import STRATEGIES
+
+# The one kind of conflict a weight strategy resolves: a single variable present in the
+# base and changed on both sides (repo/merging.py plans it; other kinds are taken by side).
+BOTH_CHANGED = "changed on both sides"
 
 # Our errors -> HTTP status: what the client asked for is missing (404), conflicts (409),
 # or is malformed (400); a remote that cannot be reached or read is a 502. Anything else
-# of ours is a 400 with its own message.
+# of ours is a 400 with its own message. A MergeConflictError's reply also lists its
+# conflicts (see _details), so the sidebar can offer a choice per conflict.
 _STATUS = (
     (NotARepositoryError, 404),
     (RevisionError, 404),
@@ -49,15 +58,22 @@ _STATUS = (
     (RefExistsError, 409),
     (DivergedError, 409),
     (PushRejectedError, 409),
+    (MergeConflictError, 409),
+    (ConcurrentUpdateError, 409),
     (InvalidNameError, 400),
     (RemoteError, 502),
 )
 
 
 class BadRequest(tornado.web.HTTPError):
-    def __init__(self, status: int, message: str):
+    """A JSON error reply: {error, message} and any `extra` keys; `error` defaults to the
+    status's name (_error_name)."""
+
+    def __init__(self, status: int, message: str, error: str | None = None, **extra: object):
         super().__init__(status, reason=None)
         self.message = message
+        self.error = error
+        self.extra = extra
 
 
 class MvcHandler(APIHandler):
@@ -69,7 +85,8 @@ class MvcHandler(APIHandler):
         exc = kwargs.get("exc_info", (None, None))[1]
         if isinstance(exc, BadRequest):
             self.set_header("Content-Type", "application/json")
-            self.finish(json.dumps({"error": _error_name(status_code), "message": exc.message}))
+            reply = {"error": exc.error or _error_name(status_code), "message": exc.message, **exc.extra}
+            self.finish(json.dumps(reply))
             return
         super().write_error(status_code, **kwargs)
 
@@ -119,7 +136,7 @@ class MvcHandler(APIHandler):
             raise
         except MvcError as exc:
             status = next((code for cls, code in _STATUS if isinstance(exc, cls)), 400)
-            raise BadRequest(status, str(exc)) from None
+            raise BadRequest(status, str(exc), **_details(exc)) from None
         except (KeyboardInterrupt, SystemExit, GeneratorExit, asyncio.CancelledError):
             raise
         except BaseException as exc:  # noqa: B036 - from the repository's data, never a reason to die
@@ -163,7 +180,7 @@ class VersionHandler(MvcHandler):
         path, rev = self.target(self.arg("path")), self.arg("rev", "HEAD")
 
         def work():
-            return version_view(api.show(rev, path=path))
+            return version_view(api.show(rev, path=path), api.metric_goals(path=path))
 
         self.reply(await self.run(work))
 
@@ -197,6 +214,26 @@ class TagHandler(MvcHandler):
         self.reply(await self.run(work))
 
 
+def _details(exc: MvcError) -> dict:
+    """What an error reply carries beyond {error, message}: for a MergeConflictError, its
+    class name as `error` and the conflicts, each {names, kind, detail, strategies}
+    (strategies: the weight strategies that can resolve it; none: resolve it by side)."""
+    if isinstance(exc, MergeConflictError):
+        return {
+            "error": type(exc).__name__,
+            "conflicts": [
+                {
+                    "names": [str(n) for n in names],
+                    "kind": str(kind),
+                    "detail": [str(line) for line in detail],
+                    "strategies": list(STRATEGIES) if len(names) == 1 and kind == BOTH_CHANGED else [],
+                }
+                for names, kind, detail in exc.conflicts
+            ],
+        }
+    return {}
+
+
 def _error_name(status: int) -> str:
     return {
         400: "bad_request",
@@ -209,7 +246,8 @@ def _error_name(status: int) -> str:
 
 
 def setup_handlers(web_app, root_dir: str) -> None:
-    from .remotes import Syncs, handlers  # it builds on MvcHandler, above
+    from .merge import MergeHandler  # these build on MvcHandler, above
+    from .remotes import Syncs, handlers
 
     base = url_path_join(web_app.settings["base_url"], "jupyter-mvc")
     kwargs = {"root_dir": root_dir}
@@ -223,6 +261,7 @@ def setup_handlers(web_app, root_dir: str) -> None:
                 ("version", VersionHandler),
                 ("diff", DiffHandler),
                 ("tag", TagHandler),
+                ("merge", MergeHandler),
             )
         ]
         + [(url_path_join(base, name), cls, syncs) for name, cls in handlers()],

@@ -8,6 +8,7 @@ import {
   IErrorReply,
   IFetchReport,
   ILog,
+  IMergeReply,
   IProgress,
   IPullReport,
   IPushReport,
@@ -15,6 +16,8 @@ import {
   ISyncReply,
   ITagReply,
   IVersion,
+  MergeSide,
+  MergeStrategy,
   SyncOp
 } from './wire';
 
@@ -25,12 +28,14 @@ export type ReportOf<O extends SyncOp> = O extends 'push'
     ? IPullReport
     : IFetchReport;
 
-/** An error reply from the server: `message` says what was wrong and how to fix it. */
+/** An error reply from the server: `message` says what was wrong and how to fix it;
+ * `reply` is the whole JSON (e.g. a merge conflict's `conflicts`). */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly error = 'error'
+    readonly error = 'error',
+    readonly reply: unknown = null
   ) {
     super(message);
     this.name = 'ApiError';
@@ -86,6 +91,24 @@ export class VersionsApi {
     );
   }
 
+  /**
+   * POST merge: merge `rev` into the current branch on the server (the kernel is left
+   * alone). Conflicts reject with an ApiError whose `error` is 'MergeConflictError' and
+   * whose `reply` is an IMergeConflictReply; post again with `take` / `strategy`.
+   */
+  merge(
+    path: string,
+    rev: string,
+    take: Record<string, MergeSide> = {},
+    strategy: Record<string, MergeStrategy> = {}
+  ): Promise<IMergeReply> {
+    return this.request<IMergeReply>(
+      'merge',
+      {},
+      { method: 'POST', body: JSON.stringify({ path, rev, take, strategy }) }
+    );
+  }
+
   private async request<T>(
     endpoint: string,
     params: Record<string, string>,
@@ -116,7 +139,8 @@ export class VersionsApi {
       throw new ApiError(
         response.status,
         reply.message || response.statusText,
-        reply.error
+        reply.error,
+        data
       );
     }
     return data as T;

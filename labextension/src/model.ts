@@ -1,13 +1,13 @@
 // The one model of the extension: the active notebook, its repository's log and remotes,
-// its kernel's status, the details shown, the push / pull / fetch running and the last
-// message. The sidebar and the status bar item observe `changed` and only render; all
-// fetching happens here.
+// its kernel's status, the details shown, the push / pull / fetch or merge running, a
+// merge stopped on conflicts, and the last message. The sidebar and the status bar item
+// observe `changed` and only render; all fetching happens here.
 import { ISessionContext } from '@jupyterlab/apputils';
 import { NotebookPanel } from '@jupyterlab/notebook';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { VersionsApi } from './api';
+import { ApiError, VersionsApi } from './api';
 import { KernelBridge, KernelError } from './kernel';
 import {
   DIRTY_CHECKOUT,
@@ -15,12 +15,18 @@ import {
   ICommitResult,
   IDiff,
   ILog,
+  IMergeConflict,
+  IMergeConflictReply,
+  IMergeReply,
   IOperation,
   IRemoteState,
   IRemotes,
   IStatusResult,
   ISyncReply,
   IVersion,
+  MERGE_CONFLICT,
+  MergeSide,
+  MergeStrategy,
   SyncOp
 } from './wire';
 
@@ -45,6 +51,19 @@ export interface ISyncing {
   remote: string;
   /** The server's view of it (bytes done / total), once a poll has answered. */
   operation: IOperation | null;
+}
+
+/** A merge never touches the kernel: said after each one that moved the branch. */
+export const KERNEL_UNCHANGED =
+  'The kernel is unchanged; check out the merged version to load it.';
+
+/** A merge that stopped on conflicts (nothing was written), waiting for choices. */
+export interface IMergeStopped {
+  /** What was merged (a branch). */
+  rev: string;
+  /** The branch it was merged into. */
+  into: string;
+  conflicts: IMergeConflict[];
 }
 
 /** The kernel side, as the status bar shows it. */
@@ -126,6 +145,16 @@ export class VersionsModel implements IDisposable {
     return this._notice;
   }
 
+  /** The branch (or rev) being merged into the current branch now, or null. */
+  get merging(): string | null {
+    return this._merging;
+  }
+
+  /** The last merge, when it stopped on conflicts; null once merged or cancelled. */
+  get stopped(): IMergeStopped | null {
+    return this._stopped;
+  }
+
   /** What the details area shows. */
   get shown(): Details {
     return this._details;
@@ -155,6 +184,7 @@ export class VersionsModel implements IDisposable {
     this._kernel = { kind: 'none' };
     this._notice = null;
     this._details = null;
+    this._stopped = null;
     this._loading = !!panel;
     this.emit();
     void this.refresh();
@@ -287,6 +317,60 @@ export class VersionsModel implements IDisposable {
     this.say(reply.message, false, panel);
     await this.refresh();
     return reply;
+  }
+
+  /**
+   * Merge `rev` (a branch) into the current branch on the server; the kernel is left
+   * alone. Merged: the versions are reloaded (the merge version has two parents) and the
+   * notice is what the merge did. Stopped on conflicts: nothing was written, and
+   * `stopped` lists them until the user merges again with `take` (by side) or `strategy`
+   * (weights) for their names, or cancels; resolves to null. Other errors are the notice.
+   */
+  async merge(
+    rev: string,
+    take: Record<string, MergeSide> = {},
+    strategy: Record<string, MergeStrategy> = {}
+  ): Promise<IMergeReply | null> {
+    const panel = this.need();
+    const into = this._log?.branch;
+    if (this._merging || !into) {
+      return null;
+    }
+    this._merging = rev;
+    this.say(`Merging ${rev} into ${into}…`, false, panel);
+    let reply: IMergeReply;
+    try {
+      reply = await this.api.merge(panel.context.path, rev, take, strategy);
+    } catch (err) {
+      this._merging = null;
+      // Decided on the error's type, never on its text.
+      if (err instanceof ApiError && err.error === MERGE_CONFLICT) {
+        const { conflicts } = err.reply as IMergeConflictReply;
+        if (panel === this._notebook) {
+          this._stopped = { rev, into, conflicts };
+          this._notice = null;
+        }
+        this.emit();
+        return null;
+      }
+      this.say((err as Error).message, true, panel);
+      throw err;
+    }
+    this._merging = null;
+    if (panel === this._notebook) {
+      this._stopped = null;
+    }
+    await this.refresh();
+    const moved = reply.outcome !== 'up to date';
+    this.say(reply.message + (moved ? `\n${KERNEL_UNCHANGED}` : ''), false, panel);
+    return reply;
+  }
+
+  /** Drop the merge that stopped on conflicts (nothing was written). */
+  cancelMerge(): void {
+    this._stopped = null;
+    this._notice = null;
+    this.emit();
   }
 
   /** Poll the progress of `syncing` until it is over. */
@@ -479,6 +563,8 @@ export class VersionsModel implements IDisposable {
   private _syncing: ISyncing | null = null;
   private _watching = false;
   private _notice: INotice | null = null;
+  private _merging: string | null = null;
+  private _stopped: IMergeStopped | null = null;
   private _details: Details = null;
   private _loading = false;
   private _isDisposed = false;

@@ -1,6 +1,8 @@
 // The "Versions" sidebar of the active notebook: graph + list (message, age, metrics,
-// branches, tags), commit / check out / compare actions, details of a version or a diff,
-// and, when the project has a remote, Push ↑N / Pull ↓M / Fetch with a busy indicator.
+// branches, tags), commit / check out / compare actions, "Merge into <current>" on the
+// tip of each other branch not merged yet (with a panel to resolve conflicts), details of
+// a version or a diff, and, when the project has a remote, Push ↑N / Pull ↓M / Fetch with
+// a busy indicator.
 // It renders the VersionsModel and forwards clicks to it; it fetches nothing itself.
 import { Dialog, InputDialog, showDialog } from '@jupyterlab/apputils';
 import { NotebookPanel } from '@jupyterlab/notebook';
@@ -8,8 +10,16 @@ import { Widget } from '@lumino/widgets';
 
 import { age, drawGraph, num } from './graph';
 import { KernelError } from './kernel';
-import { Details, VersionsModel } from './model';
-import { DIRTY_CHECKOUT, ILogEntry, IRemoteState, SyncOp } from './wire';
+import { Details, IMergeStopped, KERNEL_UNCHANGED, VersionsModel } from './model';
+import {
+  DIRTY_CHECKOUT,
+  ILogEntry,
+  IMergeConflict,
+  IRemoteState,
+  MergeSide,
+  MergeStrategy,
+  SyncOp
+} from './wire';
 
 const DOING: Record<SyncOp, string> = {
   push: 'Pushing to',
@@ -25,6 +35,9 @@ export class VersionsPanel extends Widget {
   private compareButton: HTMLButtonElement;
   private notebook: NotebookPanel | null = null;
   private sync: SyncRow;
+  private conflicts: MergePanel;
+  /** The current version and its ancestors: branches whose tip is here are merged. */
+  private merged = new Set<string>();
 
   constructor(private model: VersionsModel) {
     super();
@@ -46,7 +59,15 @@ export class VersionsPanel extends Widget {
     this.listNode = div('jp-mvc-list');
     this.detailsNode = div('jp-mvc-details');
     this.sync = new SyncRow(model);
-    this.node.append(header, this.sync.node, this.noteNode, this.listNode, this.detailsNode);
+    this.conflicts = new MergePanel(model);
+    this.node.append(
+      header,
+      this.sync.node,
+      this.noteNode,
+      this.conflicts.node,
+      this.listNode,
+      this.detailsNode
+    );
     model.changed.connect(this.render, this);
     this.render();
   }
@@ -72,6 +93,8 @@ export class VersionsPanel extends Widget {
     }
     this.sync.render();
     this.renderNote();
+    this.conflicts.render();
+    this.merged = ancestors(versions, log?.head ?? null);
     this.listNode.textContent = '';
     if (log && versions.length) {
       const rows = div('jp-mvc-rows');
@@ -183,8 +206,33 @@ export class VersionsPanel extends Widget {
       void this.checkout(v)
     );
     checkout.title = `Load ${v.short_id}'s variables into this notebook's kernel`;
-    row.append(pick, main, checkout);
+    // Check out, and below it (both compact) Merge into <current> on another branch's tip.
+    const actions = div('jp-mvc-actions');
+    const merge = this.mergeButton(v);
+    actions.classList.toggle('jp-mvc-compact', !!merge);
+    actions.append(checkout, ...(merge ? [merge] : []));
+    row.append(pick, main, actions);
     return row;
+  }
+
+  /** "Merge into <current>" on the tip of a branch other than the current one, unless the
+   * current branch has it already (none while HEAD is detached). Branches sharing a tip
+   * share the button: it merges the first (the same version either way). */
+  private mergeButton(v: ILogEntry): HTMLButtonElement | null {
+    const into = this.model.log?.branch;
+    const branch = v.branches.find(b => b !== into);
+    if (!into || !branch || this.merged.has(v.id)) {
+      return null;
+    }
+    const node = button(`Merge into ${into}`, 'jp-mvc-merge', () =>
+      void this.model.merge(branch).catch(ignore)
+    );
+    node.dataset.branch = branch;
+    node.disabled = !!this.model.merging;
+    node.title =
+      `Merge ${branch} into ${into}: a new version of ${into} with two parents, decided ` +
+      'variable by variable. The kernel is unchanged.';
+    return node;
   }
 
   private updateCompare(): void {
@@ -360,6 +408,130 @@ class SyncRow {
     // The model shows the outcome (its notice), errors included.
     void this.model.sync(op).catch(ignore);
   }
+}
+
+/**
+ * A merge that stopped on conflicts: each conflict (names, kind, both sides) with a choice
+ * (ours / theirs, and the weight strategies where they apply), "Merge with these choices"
+ * and Cancel. Rebuilt only for a new stop, so a refresh never resets a choice made.
+ */
+class MergePanel {
+  readonly node = div('jp-mvc-merge-panel');
+  private shown: IMergeStopped | null = null;
+  private choices: HTMLSelectElement[] = [];
+  private resolve: HTMLButtonElement;
+  private cancel: HTMLButtonElement;
+
+  constructor(private model: VersionsModel) {
+    this.resolve = button('Merge with these choices', 'jp-mvc-merge-resolve', () =>
+      this.merge()
+    );
+    this.cancel = button('Cancel', 'jp-mvc-merge-cancel', () => model.cancelMerge());
+    this.node.hidden = true;
+  }
+
+  render(): void {
+    const stopped = this.model.stopped;
+    if (stopped !== this.shown) {
+      this.shown = stopped;
+      this.build(stopped);
+    }
+    this.node.hidden = !stopped;
+    this.resolve.disabled = !!this.model.merging || this.choices.some(c => !c.value);
+    this.cancel.disabled = !!this.model.merging;
+    this.choices.forEach(c => (c.disabled = !!this.model.merging));
+  }
+
+  private build(stopped: IMergeStopped | null): void {
+    this.node.textContent = '';
+    this.choices = [];
+    if (!stopped) {
+      return;
+    }
+    const { rev, into, conflicts } = stopped;
+    const title = div('jp-mvc-merge-title');
+    title.textContent =
+      `Merging ${rev} into ${into} stopped: ${conflicts.length} ` +
+      `conflict${conflicts.length === 1 ? '' : 's'}. Nothing was written. ` +
+      'Choose how to resolve each:';
+    const items = conflicts.map(c => this.conflict(c, stopped));
+    const hint = div('jp-mvc-merge-hint');
+    hint.textContent = KERNEL_UNCHANGED;
+    const actions = div('jp-mvc-merge-actions');
+    actions.append(this.resolve, this.cancel);
+    this.node.append(title, ...items, hint, actions);
+  }
+
+  private conflict(c: IMergeConflict, stopped: IMergeStopped): HTMLElement {
+    const node = div('jp-mvc-conflict');
+    const head = div('jp-mvc-conflict-head');
+    const names = document.createElement('span');
+    names.className = 'jp-mvc-conflict-names';
+    names.textContent = c.names.join(', ');
+    const kind = document.createElement('span');
+    kind.className = 'jp-mvc-conflict-kind';
+    kind.textContent = c.kind;
+    head.append(names, kind);
+    const detail = document.createElement('pre');
+    detail.className = 'jp-mvc-conflict-detail';
+    detail.textContent = c.detail.join('\n');
+    const select = document.createElement('select');
+    select.className = 'jp-mvc-conflict-choice';
+    select.dataset.names = c.names.join(',');
+    const placeholder = new Option('choose…', '');
+    placeholder.disabled = true;
+    select.add(placeholder);
+    select.add(new Option(`ours (${stopped.into})`, 'ours'));
+    select.add(new Option(`theirs (${stopped.rev})`, 'theirs'));
+    c.strategies.forEach(s => select.add(new Option(s, s)));
+    select.value = '';
+    const whole = c.names.length > 1 ? ' (the group as one: every name from one side)' : '';
+    select.title = c.strategies.length
+      ? 'Keep one side, or combine the same-shaped weights: average, or ' +
+        'task-arithmetic (base + both changes)'
+      : `Keep one side${whole}`;
+    select.onchange = () => this.render();
+    this.choices.push(select);
+    const label = document.createElement('label');
+    label.className = 'jp-mvc-conflict-pick';
+    label.append('Resolve with ', select);
+    node.append(head, detail, label);
+    return node;
+  }
+
+  private merge(): void {
+    const stopped = this.shown;
+    if (!stopped) {
+      return;
+    }
+    const take: Record<string, MergeSide> = {};
+    const strategy: Record<string, MergeStrategy> = {};
+    stopped.conflicts.forEach((c, i) => {
+      const choice = this.choices[i].value;
+      if (choice === 'ours' || choice === 'theirs') {
+        c.names.forEach(n => (take[n] = choice));
+      } else if (choice) {
+        strategy[c.names[0]] = choice as MergeStrategy;
+      }
+    });
+    // The model shows the outcome: merged (notice), stopped again (this panel), or an error.
+    void this.model.merge(stopped.rev, take, strategy).catch(ignore);
+  }
+}
+
+/** `head` and every version it descends from, as far as `versions` lists them. */
+function ancestors(versions: ILogEntry[], head: string | null): Set<string> {
+  const parents = new Map(versions.map(v => [v.id, v.parents]));
+  const seen = new Set<string>();
+  const todo = head ? [head] : [];
+  while (todo.length) {
+    const id = todo.pop() as string;
+    if (!seen.has(id)) {
+      seen.add(id);
+      todo.push(...(parents.get(id) ?? []));
+    }
+  }
+  return seen;
 }
 
 /** Where the branch stands against `remote`, as last fetched. */

@@ -193,6 +193,10 @@ export interface IPushReport {
   chunks_already_there: number;
   history_bytes: number;
   seconds: number;
+  /** The Git remote that also receives refs/mvc/* on push, if any. */
+  git_remote: string | null;
+  /** ref -> why that Git remote refused it (nothing is forced). */
+  git_refused: Record<string, string>;
 }
 
 /** What a fetch did (FetchReport). */
@@ -224,6 +228,49 @@ export interface ISyncReply<R> {
   message: string;
   report: R;
 }
+
+// -- REST: POST merge {path, rev, take?, strategy?} (jupyter_mvc/server/merge.py) -----------
+
+/** How a conflict is resolved by side (`take`): keep our variable, or theirs. */
+export type MergeSide = 'ours' | 'theirs';
+
+/** How same-shaped weights are combined (`strategy`). */
+export type MergeStrategy = 'average' | 'task-arithmetic';
+
+/** What a merge did. The kernel is unchanged: checking out the merged version loads it. */
+export interface IMergeReply {
+  /** 'merged' | 'fast-forward' | 'up to date' */
+  outcome: string;
+  /** The merge version (two parents), or the tip fast-forwarded to; null: none. */
+  version: IVersionInfo | null;
+  /** variable -> how it was decided: 'ours', 'theirs', 'both', 'theirs (--take)', 'average'... */
+  taken: Record<string, string>;
+  /** e.g. how the notebook was merged. */
+  notes: string[];
+  /** The lines %mv_merge prints. */
+  message: string;
+}
+
+/** One conflict of a merge that stopped (a variable, or a group merged as one unit). */
+export interface IMergeConflict {
+  names: string[];
+  /** e.g. 'changed on both sides', 'deleted here, changed there' */
+  kind: string;
+  /** One line per side (summary, metrics) and how far apart the values are. */
+  detail: string[];
+  /** The strategies that can resolve it; empty: resolve it by side only. */
+  strategies: MergeStrategy[];
+}
+
+/** The 409 of a merge that stopped on conflicts; nothing was written. */
+export interface IMergeConflictReply extends IErrorReply {
+  /** 'MergeConflictError' */
+  error: string;
+  conflicts: IMergeConflict[];
+}
+
+/** The `error` of a merge that stopped on conflicts. */
+export const MERGE_CONFLICT = 'MergeConflictError';
 
 // -- Kernel comm "jupyter_mvc" -------------------------------------------------------------
 

@@ -165,7 +165,15 @@ REST = {
         ("POST", "pull", {"path": "proj", "remote": "origin"}, ("report", "fetch")),
     ],
     "IPullReport": [("POST", "pull", {"path": "proj", "remote": "origin"}, ("report",))],
+    # Merge: merge/ has main and two branches from its base, `side` (merges cleanly: the
+    # first post merges, later ones are 'up to date') and `exp` (conflicts on w: always 409).
+    "IMergeReply": [("POST", "merge", {"path": "merge/nb.ipynb", "rev": "side"}, ())],
+    "IMergeConflictReply": [("POST", "merge", {"path": "merge", "rev": "exp"}, ())],
+    "IMergeConflict": [("POST", "merge", {"path": "merge", "rev": "exp"}, ("conflicts", "*"))],
 }
+
+# Interfaces found in error replies (4xx); every other one is in a 200.
+ERRORS = {"IErrorReply", "IMergeConflictReply", "IMergeConflict"}
 
 # The kernel comm's interfaces (checked by test_comm_reply_keys_match_wire_ts below).
 COMM = {
@@ -190,8 +198,8 @@ def test_every_interface_in_wire_ts_is_checked(wire):
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """A server over proj/ (a Git repository with two versions of an array, scalars, a
-    metric series, a param, and a remote 'origin' it pushed to through the server) and
-    plain/ (no repository)."""
+    metric series, a param, and a remote 'origin' it pushed to through the server), merge/
+    (main, and branches `side` and `exp` to merge into it) and plain/ (no repository)."""
     pytest.importorskip("jupyter_server", reason="jupyter_server is not installed (pip install -e '.[test]')")
     import numpy as np
 
@@ -207,6 +215,17 @@ def server(tmp_path_factory):
     api.commit({"w": np.arange(6.0), "lr": 0.1}, "first", path=proj, metrics={"acc": 0.5, "loss": [0.9, 0.5]})
     api.commit({"w": np.arange(6.0) * 2, "lr": 0.2}, "second", path=proj, metrics={"acc": 0.75, "loss": [0.8, 0.3]})
     api.remote_add("origin", tmp_path_factory.mktemp("remote").as_uri(), path=proj)
+    merge = root / "merge"
+    merge.mkdir()
+    git(merge, "init", "-q", "-b", "master")
+    (merge / "nb.ipynb").write_text("{}")
+    api.commit({"w": np.zeros(3), "b": np.zeros(2)}, "base", path=merge)
+    for branch, change in (("side", {"b": np.ones(2)}), ("exp", {"w": np.full(3, 3.0)})):
+        api.branch(branch, path=merge)
+        api.checkout(branch, path=merge)
+        api.commit(change, branch, path=merge)
+        api.checkout("main", path=merge)
+    api.commit({"w": np.ones(3)}, "ours", path=merge)
     (root / "plain").mkdir()
     (root / "plain" / "a.ipynb").write_text("{}")
     with running_server(root, tmp_path_factory.mktemp("server"), token=TOKEN) as base:
@@ -253,7 +272,7 @@ def test_rest_reply_keys_match_wire_ts(server, wire, name):
     checked = 0
     for method, endpoint, params, path in REST[name]:
         status, data = call(server, method, endpoint, params)
-        assert (status >= 400) == (name == "IErrorReply"), f"{method} {endpoint} {params}: {status} {data}"
+        assert (status >= 400) == (name in ERRORS), f"{method} {endpoint} {params}: {status} {data}"
         where = f"{method} {endpoint}" + "".join(f"[{p!r}]" for p in path)
         for obj in objects_at(data, path):
             assert isinstance(obj, dict), f"{where}: expected a JSON object for {name}, got {obj!r}"
