@@ -22,13 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import sharing
+from . import ranking, sharing
 from .codecs.tensors import reduce_tensor
 from .errors import SerializationError
 from .objects import FsckReport, GcReport, Version, VersionDiff, VersionInfo
 from .public import API
 from .remote.lazy import attach as attach_remotes
-from .repo import CheckoutResult, Repo, maintenance
+from .repo import CheckoutResult, Repo, goals, maintenance
 from .repo.metrics import MetricsBuffer
 from .repo.packing import is_variable_name
 from .store import digest
@@ -102,6 +102,15 @@ remote_fsck = sharing.remote_fsck
 remote_gc = sharing.remote_gc
 signatures = sharing.signatures
 
+# -- ranking (jupyter_mvc/ranking.py): metric goals, the runs table, best tags ---------------------
+metric_goal = ranking.metric_goal
+metric_goals = ranking.metric_goals
+runs = ranking.runs
+tag_best = _changes_history(ranking.tag_best)
+follow_best = _changes_history(ranking.follow_best)
+unfollow_best = ranking.unfollow_best
+followed_best = ranking.followed_best
+
 
 # -- versions --------------------------------------------------------------------------------
 _metrics = MetricsBuffer()
@@ -109,7 +118,9 @@ _metrics = MetricsBuffer()
 
 def log_metric(name: str, value: float, step: int | None = None) -> None:
     """Append `value` to the series `name` (step defaults to the next index); the next
-    commit in this process stores the series as a curve."""
+    commit in this process stores the series as a curve. A step logged again since the
+    last commit (a training cell run twice) keeps the last value, with one warning per
+    series (`RepeatedStepWarning`)."""
     _metrics.log(name, value, step)
 
 
@@ -143,6 +154,7 @@ def commit(
             allow_secrets=allow_secrets,
             carry=carry,
         )
+        info = goals.after_commit(repo, info)  # followed best tags (%mv_tag --follow-best) move on improvement
     _metrics.clear()
     return info
 

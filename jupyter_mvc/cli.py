@@ -1,9 +1,12 @@
 """`mvc`: the version store from a terminal or CI.
 
+mvc init [DIR]
 mvc log [REV] [-n N] [--all]     mvc show REV      mvc diff A [B]
-mvc export REV NAME -o FILE      mvc fsck          mvc gc [--grace SECONDS]
-mvc branch [NAME [REV]] [-d NAME] mvc tag [NAME [REV]] [-d NAME]
+mvc export REV NAME -o FILE [--force]   mvc fsck   mvc gc [--grace SECONDS]
+mvc branch [NAME [REV]] [-d|-D NAME] mvc tag [NAME [REV]] [-d NAME]
 mvc rm NAME... [-m MSG]
+mvc runs [REV...] [-n N] [--sort COL] [--all-columns]   mvc metric-goal [NAME [min|max|auto]]
+mvc tag --best METRIC [NAME]   mvc tag --follow-best METRIC [NAME]   mvc tag --unfollow METRIC
 mvc trust MODULE.NAME            mvc reproduce [REV] [--tolerance X] [--timeout S]
 mvc remote [add NAME URL | remove NAME]   mvc clone URL DIR [--prefetch]
 mvc push [REMOTE] [BRANCH] [--all] [--tags]   mvc fetch [REMOTE] [--prefetch]   mvc pull [REMOTE]
@@ -19,7 +22,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from . import api
-from .errors import MvcError
+from .errors import (
+    ExportError,
+    MvcError,
+    NotARepositoryError,
+    RefDeleteRefusedError,
+    SecretsFoundError,
+    UntrustedDataError,
+)
 from .present import fmt, history, text
 
 
@@ -32,6 +42,21 @@ def _cmd_log(args: Any) -> None:
         print(line)
 
 
+def _cmd_init(args: Any) -> None:
+    import os
+
+    folder = os.path.abspath(os.path.join(args.path, args.folder))
+    os.makedirs(folder, exist_ok=True)
+    with api.open_repo(folder, create=True) as repo:
+        if repo.created:
+            print(
+                f"Created a Git repository at {repo.root} for jupyter_mvc versions (your own branches are untouched)."
+            )
+        else:
+            print(f"{folder} is already inside the Git repository at {repo.root}: versions go there.")
+    print("Commit state with %mv_commit in a notebook (%load_ext jupyter_mvc), or jupyter_mvc.commit() in Python.")
+
+
 def _cmd_show(args: Any) -> None:
     print("\n".join(text.version_lines(api.show(args.rev, path=args.path))))
 
@@ -41,10 +66,11 @@ def _cmd_diff(args: Any) -> None:
 
 
 def _cmd_export(args: Any) -> None:
-    from .export import export
+    from .export import check_target, export
 
+    check_target(args.name, args.output, overwrite=args.force)  # before loading anything
     obj = api.load(args.rev, args.name, path=args.path, trust=args.trust)
-    written = export(obj, args.name, args.output)
+    written = export(obj, args.name, args.output, overwrite=args.force)
     print(f"wrote {fmt.printable(args.name)} of {api.resolve(args.rev, path=args.path)[:8]} to {written}")
 
 
@@ -86,9 +112,10 @@ def _cmd_gc(args: Any) -> None:
 
 
 def _cmd_branch(args: Any) -> None:
-    if args.delete:
-        api.delete_branch(args.delete, path=args.path)
-        print(f"deleted branch {args.delete}")
+    if args.delete or args.force_delete:
+        name = args.delete or args.force_delete
+        api.delete_branch(name, force=bool(args.force_delete), path=args.path)
+        print(f"deleted branch {name}")
     elif args.name:
         print(f"created branch {args.name} at {api.branch(args.name, args.rev, path=args.path)[:8]}")
     else:
@@ -98,7 +125,9 @@ def _cmd_branch(args: Any) -> None:
 
 
 def _cmd_tag(args: Any) -> None:
-    if args.delete:
+    if args.best or args.follow_best or args.unfollow:
+        _tag_best(args)
+    elif args.delete:
         api.delete_tag(args.delete, path=args.path)
         print(f"deleted tag {args.delete}")
     elif args.name:
@@ -254,6 +283,68 @@ def _cmd_merge(args: Any) -> None:
     print("\n".join(text.merge_lines(result)))
 
 
+# -- ranking: the runs table, metric goals, best tags (jupyter_mvc/ranking.py) -------------------
+def _cmd_runs(args: Any) -> None:
+    from .present.runs import runs_lines
+
+    table = api.runs(
+        args.revs,
+        limit=args.n,
+        all=args.all,
+        sort=args.sort,
+        descending=args.descending,
+        all_columns=args.all_columns,
+        path=args.path,
+    )
+    print("\n".join(runs_lines(table, api.head(path=args.path).branch)))
+
+
+def _cmd_metric_goal(args: Any) -> None:
+    if args.metric is None:
+        chosen = api.metric_goals(path=args.path)
+        for name, goal in chosen.items():
+            print(f"  {fmt.printable(name):<24} {goal}")
+        if not chosen:
+            print("no metric goals set: metrics are ranked by name (mvc metric-goal NAME min|max sets one)")
+        return
+    goal = api.metric_goal(args.metric, args.goal, path=args.path)
+    source = "set for this repository" if args.metric in api.metric_goals(path=args.path) else "judged by its name"
+    print(f"{fmt.printable(args.metric)}: {goal} ({'lower' if goal == 'min' else 'higher'} is better, {source})")
+
+
+def _tag_best(args: Any) -> None:
+    from .present.runs import best_tag_line
+
+    if args.unfollow:
+        tag = api.unfollow_best(args.unfollow, path=args.path)
+        print(f"{tag} no longer follows {args.unfollow}" if tag else f"no tag follows {args.unfollow}")
+    elif args.follow_best:
+        r = api.follow_best(args.follow_best, args.name, path=args.path)
+        print(best_tag_line(r) + f" `mvc tag --unfollow {fmt.printable(args.follow_best)}` stops it.")
+    else:
+        print(best_tag_line(api.tag_best(args.best, args.name, path=args.path)))
+
+
+def _ranking_parsers(sub: Any) -> None:
+    s = sub.choices["tag"]
+    s.add_argument("--best", metavar="METRIC", help="tag the best version by METRIC as NAME (default best-METRIC)")
+    s.add_argument("--follow-best", metavar="METRIC", help="as --best, and move it on each commit that improves it")
+    s.add_argument("--unfollow", metavar="METRIC", help="stop moving the tag that follows METRIC")
+    s = sub.add_parser("runs", help="a table of versions: metrics and params that differ, best marked, sortable")
+    s.add_argument("revs", nargs="*", metavar="REV", help="these versions (default: the newest of HEAD's history)")
+    s.add_argument("-n", type=int, default=20, help="at most N versions (default 20)")
+    s.add_argument("--all", action="store_true", help="versions of every branch and tag")
+    s.add_argument("--sort", metavar="COLUMN", help="sort by a metric (best first) or a param (ascending)")
+    s.add_argument("--asc", dest="descending", action="store_false", default=None, help="with --sort: lowest first")
+    s.add_argument("--desc", dest="descending", action="store_true", help="with --sort: highest first")
+    s.add_argument("--all-columns", action="store_true", help="also the columns equal in every version")
+    s.set_defaults(run=_cmd_runs)
+    s = sub.add_parser("metric-goal", help="which way is better for a metric here: min (a loss) or max")
+    s.add_argument("metric", nargs="?", metavar="NAME", help="none: list this repository's goals")
+    s.add_argument("goal", nargs="?", choices=["min", "max", "auto"], help="auto: judge by the name again")
+    s.set_defaults(run=_cmd_metric_goal)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="mvc", description="jupyter_mvc: versions of notebook state")
     p.add_argument("-C", dest="path", default=".", help="run as if started in this folder")
@@ -266,6 +357,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--graph", action="store_true", help="accepted for git's sake: the graph is drawn whenever lanes split"
     )
     s.set_defaults(run=_cmd_log)
+    s = sub.add_parser("init", help="make a Git repository here (or in FOLDER) to hold versions")
+    s.add_argument("folder", nargs="?", default=".")
+    s.set_defaults(run=_cmd_init)
     s = sub.add_parser("show", help="one version: variables, params, metrics, files")
     s.add_argument("rev", nargs="?", default="HEAD")
     s.set_defaults(run=_cmd_show)
@@ -273,11 +367,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("old")
     s.add_argument("new", nargs="?", default="HEAD")
     s.set_defaults(run=_cmd_diff)
-    s = sub.add_parser("export", help="write a variable to .npy/.safetensors/.pkl")
+    s = sub.add_parser("export", help="write a variable to .npy/.safetensors/.csv/.parquet/.pkl")
     s.add_argument("rev")
     s.add_argument("name")
     s.add_argument("-o", "--output", required=True)
     s.add_argument("--trust", action="store_true", help="load classes off the safe list (runs code)")
+    s.add_argument("-f", "--force", action="store_true", help="replace the output file if it exists")
     s.set_defaults(run=_cmd_export)
     s = sub.add_parser("fsck", help="verify every reachable object (or a remote's packs)")
     s.add_argument("--remote", metavar="NAME", help="check this remote instead")
@@ -294,6 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("name", nargs="?")
         s.add_argument("rev", nargs="?", default="HEAD")
         s.add_argument("-d", "--delete", metavar="NAME")
+        if kind == "branch":
+            s.add_argument("-D", dest="force_delete", metavar="NAME", help="delete even if versions would be lost")
         s.set_defaults(run=run)
     s = sub.add_parser("reproduce", help="re-run a version's cells in a fresh kernel and compare (exit 1 if not)")
     s.add_argument("rev", nargs="?", default="HEAD")
@@ -353,7 +450,40 @@ def build_parser() -> argparse.ArgumentParser:
         "--signer", metavar="KEY", help="an SSH public key (text or .pub file) whose signed versions you trust"
     )
     s.set_defaults(run=_cmd_trust)
+    _ranking_parsers(sub)
     return p
+
+
+def _error_text(exc: MvcError, args: Any) -> str:
+    """An error in the command line's own words: its commands and flags, not the API's
+    keyword arguments or the magics' flags."""
+    import os
+
+    if isinstance(exc, NotARepositoryError):
+        why = f" ({exc.why})" if exc.why else ""
+        return (
+            f"no jupyter_mvc versions here: {os.path.abspath(exc.path)} is not inside a Git repository{why}. "
+            "Start one with `mvc init`, or with %mv_commit in a notebook."
+        )
+    if isinstance(exc, ExportError) and exc.why == "the file exists":
+        return f"cannot export {exc.name!r} to {exc.target}: the file exists. Pick another name, or add --force to replace it."
+    if isinstance(exc, UntrustedDataError):
+        flag = " (or add --trust to load anything)" if hasattr(args, "trust") else ""
+        return (
+            f"refused to load {exc.global_name!r} while loading variable {exc.variable!r} of version {exc.version}: "
+            "it is not on the safe-load list, and loading it could run code. If you trust this version's author: "
+            f"mvc trust {exc.global_name}{flag}."
+        )
+    if isinstance(exc, RefDeleteRefusedError) and "would be lost" in exc.why:
+        return (
+            f"cannot delete {exc.kind} {exc.name!r}: {exc.why}. Merge or tag them first, or delete it anyway with "
+            f"mvc branch -D {exc.name}."
+        )
+    if isinstance(exc, SecretsFoundError):
+        return str(exc).split(" Remove it")[0] + (
+            " Remove it (use an environment variable instead) and commit again; mvc has no flag to commit it anyway."
+        )
+    return str(exc)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -361,7 +491,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.run(args) or 0
     except MvcError as exc:
-        print(f"mvc: error: {fmt.printable(exc)}", file=sys.stderr)
+        print(f"mvc: error: {fmt.printable(_error_text(exc, args))}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         return 0

@@ -7,14 +7,32 @@ Messages are built from attributes and end with how to fix the problem.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 
 class MvcError(Exception):
     """Base of all jupyter_mvc errors."""
 
 
+def close_matches(word: str, candidates: Iterable[str], n: int = 3) -> list[str]:
+    """The few `candidates` that look like a mistyped `word` (`dropout_exp` for
+    `dropout-exp`), best first: what a "did you mean" offers."""
+    pool = [c for c in dict.fromkeys(candidates) if isinstance(c, str) and c != word]
+    by_case = [c for c in pool if c.lower() == word.lower()]
+    return (by_case + [c for c in difflib.get_close_matches(word, pool, n=n, cutoff=0.6) if c not in by_case])[:n]
+
+
+def _did_you_mean(suggestions: Iterable[str]) -> str:
+    names = [repr(s) for s in suggestions]
+    if not names:
+        return ""
+    return f" Did you mean {' or '.join(names) if len(names) < 3 else ', '.join(names[:-1]) + ' or ' + names[-1]}?"
+
+
 class NotARepositoryError(MvcError, FileNotFoundError):
     def __init__(self, path: str, why: str = ""):
-        self.path = path
+        self.path, self.why = path, why
         super().__init__(
             f"{path!r} is not inside a Git repository{': ' + why if why else ''}. "
             "Run from inside one, or open it with create=True to make one next to it."
@@ -22,13 +40,15 @@ class NotARepositoryError(MvcError, FileNotFoundError):
 
 
 class RevisionError(MvcError, LookupError):
-    def __init__(self, rev: str, why: str):
+    """`suggestions`: branch, tag or remote-branch names close to a mistyped one."""
+
+    def __init__(self, rev: str, why: str, suggestions: Iterable[str] = (), fix: str = ""):
         self.rev = rev
         self.why = why
+        self.suggestions = list(suggestions)
         super().__init__(
-            f"unknown revision {rev!r}: {why}. "
-            "Use HEAD, HEAD~N, HEAD^, a branch or tag name, or a unique id prefix "
-            "(see `mvc log`)."
+            f"unknown revision {rev!r}: {why}.{_did_you_mean(self.suggestions)} "
+            + (fix or "Use HEAD, HEAD~N, HEAD^, a branch or tag name, or a unique id prefix (see `mvc log`).")
         )
 
 
@@ -63,10 +83,16 @@ class RefExistsError(MvcError, ValueError):
 
 
 class VariableNotFoundError(MvcError, KeyError):
-    def __init__(self, name: str, version: str, available: list[str]):
+    """`suggestions`: the version's variables close to a mistyped name (by default worked
+    out from `available`)."""
+
+    def __init__(self, name: str, version: str, available: list[str], suggestions: Iterable[str] | None = None):
         self.name, self.version, self.available = name, version, available
+        self.suggestions = list(close_matches(name, available) if suggestions is None else suggestions)
         have = ", ".join(sorted(available)) or "none"
-        super().__init__(f"version {version} has no variable {name!r} (it has: {have}).")
+        super().__init__(
+            f"version {version} has no variable {name!r} (it has: {have}).{_did_you_mean(self.suggestions)}"
+        )
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return self.args[0]
@@ -91,11 +117,12 @@ class NothingToCommitError(MvcError, ValueError):
 class UnknownVariableError(MvcError, NameError):
     """A name given to commit or status that the kernel's namespace does not hold."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, suggestions: Iterable[str] = ()):
         self.name = name
+        self.suggestions = list(suggestions)
         super().__init__(
-            f"no variable named {name!r} in the namespace. Check the spelling (%who lists "
-            "variables) or run the cell that defines it."
+            f"no variable named {name!r} in the namespace.{_did_you_mean(self.suggestions)} Check the "
+            "spelling (%who lists variables) or run the cell that defines it."
         )
 
 
@@ -122,12 +149,15 @@ class NotebookRestoreError(MvcError, RuntimeError):
 
 
 class ExportError(MvcError, ValueError):
-    def __init__(self, name: str, target: str, why: str):
+    def __init__(self, name: str, target: str, why: str, fix: str = ""):
         self.name, self.target, self.why = name, target, why
         super().__init__(
             f"cannot export {name!r} to {target}: {why}. "
-            "Use .pkl for arbitrary objects, .npy for one array, "
-            ".safetensors for tensors or a dict/module of them."
+            + (
+                fix
+                or "Use .pkl for arbitrary objects, .npy for one array, .safetensors for tensors or a "
+                "dict/module of them, .csv or .parquet for a DataFrame or Series."
+            )
         )
 
 

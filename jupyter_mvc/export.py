@@ -1,6 +1,8 @@
 """Write a loaded variable to a standard file format, chosen by suffix:
 .npy (one array or tensor), .safetensors (a tensor, a dict of arrays/tensors, or a torch
-module's state_dict) and .pkl (anything; reading a .pkl back is the reader's trust call).
+module's state_dict), .csv and .parquet (a pandas DataFrame or Series; parquet through
+pyarrow) and .pkl (anything; reading a .pkl back is the reader's trust call). An existing
+file is kept unless `overwrite`.
 
 safetensors is written directly (8-byte header length, JSON header, raw little-endian
 bytes) so exporting needs no extra dependency.
@@ -8,6 +10,7 @@ bytes) so exporting needs no extra dependency.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import pickle
@@ -39,19 +42,57 @@ _SAFETENSORS_DTYPES = {
 }
 
 
-def export(obj: Any, name: str, path: str | os.PathLike) -> Path:
+def export(obj: Any, name: str, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    """Write `obj` (variable `name`) to `path` in the format its suffix names; refuses to
+    replace an existing file unless `overwrite`."""
     path = Path(path)
     suffix = path.suffix.lower()
+    check_target(name, path, overwrite=overwrite)
     if suffix == ".npy":
         data = _export_npy(obj, name, path)
     elif suffix == ".safetensors":
         data = _safetensors_bytes(obj, name, path)
+    elif suffix in (".csv", ".parquet"):
+        data = _table_bytes(obj, name, path, suffix)
     elif suffix == ".pkl":
         data = pickle.dumps(obj, protocol=5)
     else:
         raise ExportError(name, str(path), f"unknown file type {suffix or '(none)'!r}")
     write_atomic(path, data)
     return path
+
+
+def check_target(name: str, path: str | os.PathLike, *, overwrite: bool = False) -> None:
+    """ExportError if `path` exists and may not be replaced (before anything is loaded)."""
+    if Path(path).exists() and not overwrite:
+        raise ExportError(name, str(path), "the file exists", "Pick another name, or replace it with overwrite=True.")
+
+
+def _table_bytes(obj: Any, name: str, path: Path, suffix: str) -> bytes:
+    """A DataFrame or Series as CSV (with its index) or Parquet (pyarrow)."""
+    import io
+
+    pd = sys.modules.get("pandas")
+    if pd is None or not isinstance(obj, (pd.DataFrame, pd.Series)):
+        raise ExportError(name, str(path), f"it is a {type(obj).__name__}, not a pandas DataFrame or Series")
+    if suffix == ".csv":
+        return obj.to_csv().encode("utf-8")
+    try:
+        importlib.import_module("pyarrow")
+    except ImportError:
+        raise ExportError(
+            name,
+            str(path),
+            "writing Parquet needs pyarrow, which is not installed",
+            "Install it (pip install pyarrow, or pip install 'jupyter_mvc[data]'), or export to .csv.",
+        ) from None
+    frame = obj.to_frame(name if obj.name is None else obj.name) if isinstance(obj, pd.Series) else obj
+    buf = io.BytesIO()
+    try:
+        frame.to_parquet(buf, engine="pyarrow")
+    except (ValueError, TypeError, NotImplementedError) as exc:  # pyarrow's ArrowInvalid, ArrowTypeError...
+        raise ExportError(name, str(path), f"Parquet cannot hold it ({exc})", "Export it to .csv or .pkl.") from None
+    return buf.getvalue()
 
 
 def _export_npy(obj: Any, name: str, path: Path) -> bytes:

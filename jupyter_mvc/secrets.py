@@ -26,9 +26,62 @@ PATTERNS: dict[str, re.Pattern[bytes]] = {
         "Hugging Face token": rb"\bhf_[A-Za-z0-9]{30,}",
         "private key": rb"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?-----",
         "JSON web token": rb"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}",
-        "password assignment": rb"(?i)\b(?:password|passwd|pwd)\s*[=:]\s*['\"][^'\"\s]{6,}['\"]",
     }.items()
 }
+
+# A string literal given to a credential-named variable, key or argument, in code:
+# `db_password = "hunter2"`, `PASSWORD: str = "x"`, `{"api_token": "..."}`, `connect(secret='...')`.
+# Not a value read at run time (`os.environ[...]`, `getpass()`), None, "" or a number.
+_ASSIGNED = re.compile(
+    rb"(?<!\w)(?=[A-Za-z0-9_]*(?i:pass|pwd|secret|token|key|credential|bearer))"  # a cheap first look
+    rb"(?P<name>[A-Za-z_][A-Za-z0-9_]*)['\"]?"  # a name, or a dict key's closing quote
+    rb"(?:\s*:\s*[A-Za-z_][\w\[\]., |]{0,60}?)?"  # an annotation: `: str`
+    rb"\s*(?<![=!<>])(?:=|:)(?!=)\s*"  # = or :, not == != <= >=
+    rb"(?P<prefix>[rRbBuUfF]{0,2})(?P<quote>['\"])(?P<value>[^'\"\n\\]*)(?P=quote)"
+)
+_PASSWORD_WORDS = {"password", "passwd", "pwd", "passphrase", "secret"}
+_TOKEN_WORDS = {"token", "apikey", "credential", "credentials", "bearer"}
+_KEY_PAIRS = {("api", "key"), ("access", "key"), ("secret", "key"), ("private", "key"), ("auth", "key")}
+# `pad_token = "<pad>"` and friends name a tokenizer's special tokens, not credentials.
+_SPECIAL_TOKEN_WORDS = {"pad", "bos", "eos", "unk", "sep", "cls", "mask", "start", "end", "stop", "special", "sos"}
+_PLACEHOLDER = re.compile(r"\A(?:<.*>|\[.*\]|\{.*\}|\$\{?\w+\}?|[*.?-]+|[xX]{3,}|(?i:your[ _-].*|.*[ _-]here))\Z")
+
+
+def _words(name: str) -> list[str]:
+    """`dbPassword` -> [db, password]; `API_TOKEN` -> [api, token]."""
+    return [w.lower() for w in re.findall(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+", name)]
+
+
+def _assigned_kind(name: str, prefix: str, value: str) -> str | None:
+    """ "password assignment" or "credential assignment" when a literal `value` given to
+    `name` looks like a credential; None for anything else."""
+    if not value.strip() or _PLACEHOLDER.match(value) or ("f" in prefix.lower() and "{" in value):
+        return None
+    words = _words(name)
+    if any(w in _PASSWORD_WORDS for w in words):
+        return "password assignment"
+    if _SPECIAL_TOKEN_WORDS.intersection(words) or len(value) < 8 or any(c.isspace() for c in value):
+        return None
+    if any(w in _TOKEN_WORDS for w in words) or any(pair in _KEY_PAIRS for pair in zip(words, words[1:])):
+        return "credential assignment"
+    return None
+
+
+def _assignments(data: bytes) -> list[tuple[str, re.Match[bytes]]]:
+    """(kind, match) for each credential given as a literal in `data`; a rejected match's
+    value is searched too (`key = "password = 'x'"`)."""
+    found = []
+    pos = 0
+    while (m := _ASSIGNED.search(data, pos)) is not None:
+        kind = _assigned_kind(
+            m["name"].decode("ascii"), m["prefix"].decode("ascii"), m["value"].decode("utf-8", "replace")
+        )
+        if kind:
+            found.append((kind, m))
+            pos = m.end()
+        else:
+            pos = m.start("value")
+    return found
 
 
 @dataclass(frozen=True)
@@ -52,6 +105,9 @@ def _scan_text(data: bytes, where: str) -> list[Finding]:
         for m in rx.finditer(data):
             line = data.count(b"\n", 0, m.start()) + 1
             found.append(Finding(kind, f"{where} line {line}", _mask(m.group(0))))
+    for kind, m in _assignments(data):  # the preview is the name's: no character of the value
+        line = data.count(b"\n", 0, m.start()) + 1
+        found.append(Finding(kind, f"{where} line {line}", _mask(m["name"])))
     return found
 
 
@@ -75,7 +131,7 @@ def _scan_notebook(data: bytes, name: str) -> list[Finding]:
 def looks_like_credential(text: str) -> bool:
     """Whether `text` holds any of the credential formats above."""
     data = text.encode("utf-8", "replace")
-    return any(rx.search(data) for rx in PATTERNS.values())
+    return any(rx.search(data) for rx in PATTERNS.values()) or bool(_assignments(data))
 
 
 def scan_files(files: Mapping[str, bytes]) -> list[Finding]:

@@ -10,6 +10,7 @@ from ..session import KernelSession
 from . import autocommit, comm, completion
 from .commands import MvcMagics
 from .kernel import IPythonKernel
+from .runs import RunsMagics
 from .sharing import SharingMagics
 
 _ATTR = "_jupyter_mvc"  # where the shell keeps what register() installed, for unregister()
@@ -19,7 +20,7 @@ def register(ipython) -> KernelSession:
     unregister(ipython)  # %reload_ext: start clean
     kernel = IPythonKernel(ipython)
     session = KernelSession(kernel)
-    magics = (MvcMagics(ipython, session), SharingMagics(ipython, session))
+    magics = (MvcMagics(ipython, session), SharingMagics(ipython, session), RunsMagics(ipython, session))
     parsers = {}
     for group in magics:
         ipython.register_magics(group)

@@ -7,11 +7,15 @@ from __future__ import annotations
 import ast
 import functools
 import shlex
+import sys
+from collections.abc import Collection, Mapping
+from types import FrameType
 from typing import Any
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic import MAGIC_NO_VAR_EXPAND_ATTR, Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.utils.text import DollarFormatter
 
 from .. import api
 from ..errors import MvcError, UntrustedDataError
@@ -21,10 +25,12 @@ from . import messages
 
 
 def _friendly(fn):
-    """Our own errors say what was wrong and how to fix it: show that line, no traceback."""
+    """Our own errors say what was wrong and how to fix it: show that line, no traceback.
+    `{expr}` and `$name` in the line are expanded here (`_expand`), format specs included."""
 
     @functools.wraps(fn)
     def wrapper(self, line=""):
+        line = _expand(line, self.shell.user_ns)
         try:
             return fn(self, line)
         except UntrustedDataError as exc:
@@ -32,7 +38,48 @@ def _friendly(fn):
         except MvcError as exc:
             raise UsageError(str(exc)) from None
 
+    setattr(wrapper, MAGIC_NO_VAR_EXPAND_ATTR, True)  # IPython leaves the line to `_expand`
     return wrapper
+
+
+class _SpecFormatter(DollarFormatter):
+    """IPython's expansion of magic lines, plus format specs as f-strings have them:
+    `{r2:.3f}`. IPython's own formatter reads `r2:.3f` as one expression (so that
+    `{x[1:3]}` slices), fails, and leaves the whole line unexpanded; this one tries that
+    first and, when it is no expression, formats `r2` with `.3f`."""
+
+    def vformat(self, format_string, args, kwargs):
+        out = []
+        for literal, field, spec, conversion in self.parse(format_string):
+            out.append(literal or "")
+            if field is None:
+                continue
+            try:
+                obj, spec = eval(f"{field}:{spec}" if spec else field, dict(kwargs)), ""
+            except SyntaxError:
+                if not spec:
+                    raise
+                obj = eval(field, dict(kwargs))
+                spec = self.vformat(spec, args, kwargs) if "{" in spec else spec
+            out.append(self.format_field(self.convert_field(obj, conversion), spec))
+        return "".join(out)
+
+
+def _expand(line: str, user_ns: Mapping[str, Any]) -> str:
+    """The line with `{expr}` (also `{expr:.3f}`) and `$name` expanded in the namespace the
+    magic was called from, as IPython's var_expand would; unchanged when that fails."""
+    if "{" not in line and "$" not in line:
+        return line
+    ns = dict(user_ns)
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None and frame.f_code.co_name != "run_line_magic":
+        frame = frame.f_back
+    if frame is not None and frame.f_back is not None:
+        ns.update(frame.f_back.f_locals)  # a magic inside a function body sees its locals
+    try:
+        return _SpecFormatter().vformat(line, args=[], kwargs=ns)
+    except Exception:  # as IPython does: a line that does not expand is used as typed
+        return line
 
 
 def _parse(method, line: str):
@@ -56,6 +103,12 @@ def _pairs(items: list[str] | None, option: str, number: bool) -> dict[str, Any]
             try:
                 out[key] = float(value)
             except ValueError:
+                if value.startswith("{") and value.endswith("}"):
+                    raise UsageError(
+                        f"{option} {item!r}: {value} was not expanded, so it is not a number: evaluating it "
+                        f"failed here (is every name in it defined?). E.g. {option} {key}={{round(r2, 3)}} or "
+                        f"{option} {key}={{r2:.3f}}."
+                    ) from None
                 raise UsageError(f"{option} {item!r}: {value!r} is not a number. Put text in --param.") from None
         else:
             try:
@@ -63,6 +116,29 @@ def _pairs(items: list[str] | None, option: str, number: bool) -> dict[str, Any]
             except (ValueError, SyntaxError):
                 out[key] = value  # plain words stay strings: --param optimizer=adam
     return out
+
+
+def _words_as_message(words: list[str], line: str, variables: Collection[str]) -> str:
+    """`%mv_commit tried ridge again` (no -m): the words are the message when none of them
+    is a variable and they were quoted or are several; else a UsageError whose example
+    commands are ones that work."""
+    text = " ".join(words)
+    quoted = any(f"{q}{w}{q}" in line for w in words for q in "\"'")
+    if words and not variables and (quoted or len(words) > 1 or any(c.isspace() for c in text)):
+        return text
+    example = f'"{text}"' if '"' not in text else shlex.quote(text)
+    if not words:
+        raise UsageError('a commit needs a message: %mv_commit -m "what this version is"')
+    if len(variables) == len(words):
+        raise UsageError(f'a commit needs a message: %mv_commit {" ".join(words)} -m "what this version is"')
+    others = [w for w in words if w not in variables]
+    fix = f"If {example} is the message: %mv_commit -m {example}"
+    if variables:
+        fix += f'. To commit {", ".join(variables)}: %mv_commit {" ".join(variables)} -m "what this version is"'
+    raise UsageError(
+        f"a commit needs a message, and {', '.join(map(repr, others))} "
+        f"{'is no variable' if len(others) == 1 else 'are no variables'} here. {fix}"
+    )
 
 
 def _in_frontend(shell) -> bool:
@@ -98,22 +174,26 @@ class MvcMagics(Magics):
         jupyter_mvc.log_metric(), curves models carry (loss_curve_, evals_result_, Keras
         History) and get_params() are recorded too. A commit is refused when the notebook,
         the executed cells or a variable hold what looks like a credential (AWS/GitHub/
-        OpenAI keys, private keys...); --allow-secrets confirms it is safe.
+        OpenAI keys, private keys, `password = "..."` typed into a cell...); --allow-secrets
+        confirms it is safe.
 
         Examples::
 
           %mv_commit -m "baseline lr=0.1"
           %mv_commit model X_test -m "tuned" --metric acc=0.93 --param lr=0.01
-          %mv_commit model -m "epoch {epoch}: loss {round(loss, 3)}"  # {expr} is expanded
+          %mv_commit model -m "epoch {epoch}: loss {loss:.3f}"  # {expr} is expanded
+          %mv_commit "tried ridge again"  # no variable named so: the message, all variables
         """
         args = _parse(self.mv_commit, line)
+        taken = False
         if not args.message:
-            raise UsageError(
-                "a commit needs a message: %mv_commit "
-                + " ".join(args.names)
-                + (" " if args.names else "")
-                + '-m "what this version is"'
+            variables = self.session.ns
+            args.message = _words_as_message(
+                args.names,
+                line,
+                [n for n in args.names if n in variables and n not in self.session.kernel.hidden_names()],
             )
+            args.names, taken = [], True
         report = self.session.commit(
             args.message,
             args.names,
@@ -121,6 +201,8 @@ class MvcMagics(Magics):
             params=_pairs(args.param, "--param", False),
             allow_secrets=args.allow_secrets,
         )
+        if taken:
+            print(f"{args.message!r} (taken as the message: none of those words is a variable here)")
         print(messages.commit_text(report))
 
     @line_magic
@@ -143,9 +225,13 @@ class MvcMagics(Magics):
           %mv_log experiment~3
         """
         args = _parse(self.mv_log, line)
-        if _in_frontend(self.shell) and not args.text and self._show_widget("timeline_widget", limit=args.limit):
-            return
         path = self.session.path()
+        if _in_frontend(self.shell) and not args.text:
+            rev = None if args.all else args.rev
+            if rev is not None:
+                api.resolve(rev, path=path)  # a mistyped REV is an error here too, not an empty timeline
+            if self._show_widget("timeline_widget", limit=args.limit, rev=rev):
+                return
         infos = api.log(args.rev, path=path, limit=args.limit, all=args.all)
         if not infos:
             print("No versions yet: %mv_commit -m 'message' makes the first.")
@@ -246,8 +332,13 @@ class MvcMagics(Magics):
     @argument("name", nargs="?", metavar="NAME", help="tag to create (none: list tags)")
     @argument("rev", nargs="?", default="HEAD", metavar="REV", help="version to tag (default HEAD)")
     @argument("-d", "--delete", action="store_true", help="delete tag NAME")
+    @argument("--best", metavar="METRIC", help="tag the best version by METRIC as NAME (default best-METRIC)")
+    @argument("--follow-best", metavar="METRIC", help="as --best, and move the tag on each commit that improves it")
+    @argument("--unfollow", metavar="METRIC", help="stop moving the tag that follows METRIC")
     def mv_tag(self, line=""):
         """List, create or delete tags: fixed names for versions, e.g. the one in production.
+        --best tags the version with the best value of a metric (lowest loss, highest
+        accuracy: %mv_metric_goal), --follow-best keeps the tag there as commits improve it.
 
         Examples::
 
@@ -255,12 +346,18 @@ class MvcMagics(Magics):
           %mv_tag prod
           %mv_tag best HEAD~2
           %mv_tag -d best
+          %mv_tag --best val_loss
+          %mv_tag --follow-best acc
         """
         args = _parse(self.mv_tag, line)
         if args.delete and not args.name:
             raise UsageError("which tag? %mv_tag -d NAME")
         path = self.session.path()
-        if args.name is None:
+        if args.best or args.follow_best or args.unfollow:
+            from .runs import tag_text
+
+            print(tag_text(path, args.best, args.follow_best, args.unfollow, args.name))
+        elif args.name is None:
             print(messages.refs_text(api.tags(path=path), None, "No tags yet: %mv_tag NAME [REV]."))
         elif args.delete:
             print(f"Deleted tag {args.name} (was {api.delete_tag(args.name, path=path)[:8]}).")

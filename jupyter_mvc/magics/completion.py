@@ -31,7 +31,10 @@ _POSITIONALS = {
     "mv_fetch": ["remote"],
     "mv_pull": ["remote"],
     "mv_merge": ["revision"],
+    "mv_runs": ["revision"],
+    "mv_metric_goal": ["metric", "goal"],
 }
+_TAKES_METRIC = {"--sort", "--best", "--follow-best", "--unfollow"}
 _TAKES_VALUE = {
     "-m",
     "--message",
@@ -44,6 +47,7 @@ _TAKES_VALUE = {
     "--allow",
     "--take",
     "--strategy",
+    *_TAKES_METRIC,
 }
 
 
@@ -57,6 +61,15 @@ def revisions(session: KernelSession) -> list[str]:
         return []
 
 
+def metrics(session: KernelSession) -> list[str]:
+    """Metric names of the newest versions (their headline metrics: no tree reads)."""
+    try:
+        infos = api.log(path=session.path(), limit=_RECENT, all=True)
+    except MvcError:
+        return []
+    return sorted({name for info in infos for name in info.metrics})
+
+
 def _remotes(session: KernelSession) -> list:
     try:
         return api.remotes(path=session.path())
@@ -68,6 +81,8 @@ def candidates(session: KernelSession, magic: str, words: list[str], token: str,
     """What fits at `token`, the last (partial) word after `%magic words...`."""
     if token.startswith("-") and parser is not None:
         return sorted(o for a in parser._actions for o in a.option_strings)
+    if words and words[-1] in _TAKES_METRIC:
+        return metrics(session)
     if words and words[-1] in _TAKES_VALUE:
         return []  # a message, metric or branch name: nothing sensible to offer
     positional = [
@@ -82,6 +97,10 @@ def candidates(session: KernelSession, magic: str, words: list[str], token: str,
         return sorted(session.user_variables().objects)
     if kind == "on-off":
         return ["on", "off"]
+    if kind == "metric":
+        return metrics(session)
+    if kind == "goal":
+        return ["auto", "max", "min"]
     if kind == "remote-action":
         return ["add", "list", "remove"]
     if kind == "remote":

@@ -26,6 +26,8 @@ def commit_text(r: CommitReport) -> str:
         )
     if r.version.metrics:
         lines.append("Metrics: " + ", ".join(f"{k}={fmt.number(v)}" for k, v in r.version.metrics.items()))
+    if r.version.tags:  # a new version's tags: followed best tags it improved (%mv_tag --follow-best)
+        lines.append(f"Best so far: moved tag {', '.join(fmt.printable(t) for t in r.version.tags)} here.")
     if r.skipped:
         lines.append("Skipped (cannot be serialised): " + "; ".join(f"{k}: {v}" for k, v in r.skipped.items()))
     if r.secrets:

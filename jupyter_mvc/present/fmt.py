@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-LOWER_IS_BETTER = ("loss", "error", "err", "mse", "rmse", "mae", "perplexity", "time", "nll", "brier")
+# Metric direction by name (`goal`): a name is split into words at `_ - / space`, after its
+# last `.` (`model.loss_curve` -> loss, curve). A name with one of LOWER_IS_BETTER as a word,
+# or ending with one, is loss-like (lower is better); so are LightGBM's `l1`/`l2` and any
+# name containing `error`, `deviance` or `perplexity`. Everything else (accuracy, score,
+# r2, auc, f1, precision, recall...) is higher-is-better.
+LOWER_IS_BETTER = tuple(
+    "loss logloss error err mse rmse mae mape msle rmsle perplexity deviance time nll brier".split()
+)
+_LOWER_WORDS = ("l1", "l2", "huber")  # LightGBM's regression metrics (whole words only)
+_LOWER_ANYWHERE = ("error", "deviance", "perplexity")
+GOALS = ("min", "max")
 
 
 # C0 controls (ESC included), DEL, C1 controls, and the Unicode marks that reorder or
@@ -75,14 +85,45 @@ def metric_pairs(metrics: dict, limit: int = 4) -> str:
     return " ".join(parts) + (" …" if len(metrics) > limit else "")
 
 
-def lower_is_better(metric: str) -> bool:
-    """Whether smaller is better for a metric, judged by its name (loss, error, mse...)."""
-    name = metric.lower().rsplit(".", 1)[-1]
-    return any(word in name.replace("-", "_").split("_") or name.endswith(word) for word in LOWER_IS_BETTER)
+def goal(metric: str, goals: Mapping[str, str] | None = None) -> str:
+    """`"min"` when smaller is better for `metric`, else `"max"`. `goals`: the
+    repository's own choices (`mvc metric-goal NAME min|max`), which win over the name;
+    a compare column `"loss (last)"` follows the goal of `loss`. By name: losses and
+    errors are lower-is-better (loss, val_loss, log_loss, mse, mae, rmse, *error*, deviance,
+    perplexity...), and so are scikit-learn's `oob_scores_` (GradientBoosting's out-of-bag
+    *losses*), while `oob_score_` (a forest's accuracy or R²) and sklearn's negated scorers
+    (`neg_mean_squared_error`) are higher-is-better, like accuracy, scores, r2, auc, f1,
+    precision and recall."""
+    if goals:
+        for key in (metric, metric.removesuffix(" (last)")):
+            chosen = goals.get(key)
+            if chosen in GOALS:
+                return str(chosen)
+    return "min" if _lower_by_name(metric.removesuffix(" (last)")) else "max"
 
 
-def best(name: str, values: Iterable[Any]) -> float | None:
-    vals = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+def _lower_by_name(metric: str) -> bool:
+    name = re.sub(r"[\s/-]+", "_", metric.lower().rsplit(".", 1)[-1])
+    words = name.split("_")
+    if words[0] == "neg":  # scikit-learn scorers negate losses so that greater is better
+        return False
+    if words[-2:] == ["oob", "scores"]:  # GradientBoosting.oob_scores_: losses (oob_score_: accuracy / R²)
+        return True
+    if any(word in name for word in _LOWER_ANYWHERE):
+        return True
+    if any(word in words for word in _LOWER_WORDS):
+        return True
+    return any(word in words or name.endswith(word) for word in LOWER_IS_BETTER)
+
+
+def lower_is_better(metric: str, goals: Mapping[str, str] | None = None) -> bool:
+    """Whether smaller is better for a metric (see `goal`)."""
+    return goal(metric, goals) == "min"
+
+
+def best(name: str, values: Iterable[Any], goals: Mapping[str, str] | None = None) -> float | None:
+    """The best of `values` for metric `name` (min or max by `goal`); non-numbers skipped."""
+    vals = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v)]
     if not vals:
         return None
-    return min(vals) if lower_is_better(name) else max(vals)
+    return min(vals) if lower_is_better(name, goals) else max(vals)

@@ -3,7 +3,7 @@ timeline widget (the JupyterLab extension's wire types mirror these)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..objects import Version, VersionDiff, VersionInfo, jsonable, summary_line
@@ -27,9 +27,10 @@ def log_view(versions: Sequence[VersionInfo], head: str | None, branch: str | No
     }
 
 
-def version_view(version: Version) -> dict:
+def version_view(version: Version, goals: Mapping[str, str] | None = None) -> dict:
     """One version: info, variables (summary and its one-line form), metrics with a
-    digest of each series, params, env, files."""
+    digest of each series (its best value by the metric's goal: `goals`, the
+    repository's metric goals, else the name), params, env, files."""
     metrics = version.metrics if isinstance(version.metrics, dict) else {}
     series = metrics.get("series", {})
     return {
@@ -45,19 +46,19 @@ def version_view(version: Version) -> dict:
             for e in version.manifest.variables.values()
         ],
         "metrics": jsonable(metrics),
-        "series": {k: _series_digest(k, v) for k, v in series.items()} if isinstance(series, dict) else {},
+        "series": {k: _series_digest(k, v, goals) for k, v in series.items()} if isinstance(series, dict) else {},
         "params": jsonable(version.params),
         "env": jsonable(version.env),
         "files": list(version.files),
     }
 
 
-def _series_digest(name: str, points: Any) -> dict:
+def _series_digest(name: str, points: Any, goals: Mapping[str, str] | None = None) -> dict:
     values = [p[1] for p in points if isinstance(p, (list, tuple)) and len(p) == 2] if isinstance(points, list) else []
     return {
         "points": len(values),
         "last": jsonable(values[-1]) if values else None,
-        "best": jsonable(fmt.best(name, values)),
+        "best": jsonable(fmt.best(name, values, goals)),
     }
 
 

@@ -225,7 +225,10 @@ def pull(repo: Repo, name: str = "origin", *, progress: Progress | None = None) 
     report = fetch(repo, name, progress=progress)
     branch = repo.refs.current_branch()
     if branch is None:
-        raise RevisionError("HEAD", "it is detached: switch to a branch (mvc checkout BRANCH) before pulling")
+        raise RevisionError(
+            "HEAD",
+            "it is detached: switch to a branch (%mv_checkout BRANCH in a notebook, or jupyter_mvc.checkout) before pulling",
+        )
     theirs = remotes.tracking(repo, name).get(branch)
     if theirs is None:
         raise RevisionError(

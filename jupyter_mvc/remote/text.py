@@ -58,7 +58,7 @@ def pull_lines(r: PullReport) -> list[str]:
     out = fetch_lines(r.fetch)
     if r.outcome == "fast-forward":
         out.append(
-            f"{r.branch}: fast-forward {_short(r.old)} -> {_short(r.new)}. Check it out to load it: %mv_checkout {r.branch}"
+            f"{r.branch}: fast-forward {_short(r.old)} -> {_short(r.new)}. The kernel is unchanged: load it with %mv_checkout {r.branch} (or jupyter_mvc.checkout)"
         )
     elif r.outcome == "ahead":
         out.append(f"{r.branch} is ahead of {r.fetch.remote}/{r.branch}: nothing to pull (push to share it).")

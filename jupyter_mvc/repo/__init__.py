@@ -7,6 +7,7 @@ trailer     the Mvc-Summary commit trailer
 metrics     the metrics.json format and the log_metric buffer
 maintenance fsck and gc
 config      per-repository settings (the safe-load allow-list)
+goals       metric goals, best-version tags and the follow-best commit hook
 """
 
 from .repository import CheckoutResult, Repo

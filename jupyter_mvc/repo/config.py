@@ -2,7 +2,9 @@
 `$XDG_CONFIG_HOME/jupyter_mvc/trust.json` (else `~/.config/jupyter_mvc/trust.json`), a map
 from a repository's git dir (absolute path) to the names trusted there.
 
-Trust decisions never live in anything a remote or a copied store delivers: a
+The repository's own settings (`read`/`write`: metric goals and followed best tags, see
+goals.py) live in `<gitdir>/mvc/config.json`. Trust decisions never live there, nor in
+anything a remote or a copied store delivers: a
 `trusted_globals` key in `<gitdir>/mvc/config.json` (where releases up to 0.1 kept it, and
 where a copied repository would bring one along) is ignored, and said so once.
 """
@@ -53,6 +55,16 @@ class Config:
         except (OSError, ValueError, RecursionError):
             return {}
         return value if isinstance(value, dict) else {}
+
+    def write(self, key: str, value: object) -> None:
+        """Set one of the repository's own settings (None removes it), atomically; the
+        other keys are kept as they are."""
+        settings = self.read()
+        if value is None:
+            settings.pop(key, None)
+        else:
+            settings[key] = value
+        write_atomic(self.path, json.dumps(settings, indent=2, sort_keys=True).encode())
 
     def _read_trust(self) -> dict:
         try:

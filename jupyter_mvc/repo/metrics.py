@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import threading
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -70,10 +71,16 @@ def _series(name: object, values: Any) -> list[list]:
 
 
 class MetricsBuffer:
-    """Series logged during training (thread-safe), picked up and cleared by a commit."""
+    """Series logged during training (thread-safe), picked up and cleared by a commit.
+
+    A step logged again (a training cell run twice before committing) replaces its value
+    where it stood, and the first such step of a series warns once (`RepeatedStepWarning`)
+    until the next commit. Without a step, values append (steps 0, 1, 2...)."""
 
     def __init__(self) -> None:
         self._series: dict[str, list[list]] = {}
+        self._where: dict[str, dict[int, int]] = {}  # series -> step -> index in its points
+        self._warned: set[str] = set()
         self._lock = threading.Lock()
 
     def log(self, name: str, value: float, step: int | None = None) -> None:
@@ -87,9 +94,27 @@ class MetricsBuffer:
             raise InvalidValueError(
                 f"metric {name!r}", value, "it is not a number", "Log numbers; put other values in params."
             ) from None
+        stored = number if math.isfinite(number) else None
+        repeated: list[int] = []
         with self._lock:
             points = self._series.setdefault(name, [])
-            points.append([len(points) if step is None else int(step), number if math.isfinite(number) else None])
+            where = self._where.setdefault(name, {})
+            at = len(points) if step is None else int(step)
+            if step is not None and at in where:
+                points[where[at]][1] = stored
+                if name not in self._warned:
+                    self._warned.add(name)
+                    repeated = sorted(where)
+            else:
+                where.setdefault(at, len(points))
+                points.append([at, stored])
+        if repeated:
+            warnings.warn(
+                f"{name}: step {at} logged again ({_span(repeated)} logged since the last commit: a "
+                "training cell run twice?); keeping the last value of each step",
+                RepeatedStepWarning,
+                stacklevel=3,  # the caller of log_metric
+            )
 
     def pending(self) -> dict:
         """{"series": ...} logged since the last clear (a copy; {} when none)."""
@@ -101,6 +126,24 @@ class MetricsBuffer:
     def clear(self) -> None:
         with self._lock:
             self._series.clear()
+            self._where.clear()
+            self._warned.clear()
+
+
+class RepeatedStepWarning(UserWarning):
+    """log_metric got a step its series already holds; the new value replaced the old."""
+
+
+def _span(steps: list[int]) -> str:
+    """`steps 0-4` for consecutive steps, `steps 0, 10, 20` for a few others, `steps 0..90
+    (10 steps)` for more, `step 3` for one."""
+    if len(steps) == 1:
+        return f"step {steps[0]}"
+    if steps[-1] - steps[0] == len(steps) - 1:
+        return f"steps {steps[0]}-{steps[-1]}"
+    if len(steps) <= 3:
+        return "steps " + ", ".join(map(str, steps))
+    return f"steps {steps[0]}..{steps[-1]} ({len(steps)} steps)"
 
 
 # -- reading: whatever a (damaged or crafted) metrics.json holds, in the format above --------

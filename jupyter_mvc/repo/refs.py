@@ -26,6 +26,7 @@ from ..errors import (
     RefExistsError,
     RefLockedError,
     RevisionError,
+    close_matches,
 )
 from ..gitrepo import GitRepo
 
@@ -37,6 +38,8 @@ REMOTES = "refs/mvc/remotes/"  # <remote>/<branch>: what a remote's branch was a
 DEFAULT_BRANCH = "main"
 _REV = re.compile(r"\A(?P<base>[^~^]+)(?P<suffix>(?:[~^][0-9]*)*)\Z")
 _HEX = re.compile(r"\A[0-9a-f]{4,40}\Z")
+_SHORT_HEX = re.compile(r"\A[0-9a-f]{1,3}\Z")
+_AMBIGUOUS_LISTED = 5  # versions an ambiguous id prefix lists
 _CAS_ATTEMPTS = 200
 _LOCK_PATIENCE = 2.0  # seconds to wait for a ref lock before calling it stale
 
@@ -97,14 +100,16 @@ class Refs:
         sha = self.branches().get(name)
         if sha is None:
             have = ", ".join(sorted(self.branches())) or "none"
-            raise RevisionError(name, f"no branch named {name!r} (branches: {have})")
+            raise RevisionError(
+                name, f"no branch named {name!r} (branches: {have})", close_matches(name, self.branches())
+            )
         self.git.set_symbolic_ref(HEAD_REF, BRANCHES + name)
         return sha
 
     def delete_branch(self, name: str, force: bool = False) -> str:
         branches = self.branches()
         if name not in branches:
-            raise RevisionError(name, "no branch by that name")
+            raise RevisionError(name, "no branch by that name", close_matches(name, branches))
         if name == self.current_branch():
             raise RefDeleteRefusedError("branch", name, "it is the current branch", "Switch to another branch first.")
         sha = branches[name]
@@ -126,9 +131,10 @@ class Refs:
         return sha
 
     def delete_tag(self, name: str) -> str:
-        sha = self.tags().get(name)
+        tags = self.tags()
+        sha = tags.get(name)
         if sha is None:
-            raise RevisionError(name, "no tag by that name")
+            raise RevisionError(name, "no tag by that name", close_matches(name, tags))
         self.git.delete_ref(TAGS + name, sha)
         return sha
 
@@ -176,16 +182,59 @@ class Refs:
             target = REMOTES + base
         elif _HEX.match(base):
             target = base
+        elif _SHORT_HEX.match(base):
+            raise RevisionError(
+                rev,
+                f"no branch or tag {base!r}, and a version id prefix needs at least 4 digits",
+                close_matches(base, self.names()),
+                fix="Give at least 4 digits of the id (see `mvc log`), or use HEAD, HEAD~N, a branch or tag name.",
+            )
         else:
-            raise RevisionError(rev, f"no branch, tag, remote branch or version id {base!r}")
+            raise RevisionError(
+                rev, f"no branch, tag, remote branch or version id {base!r}", close_matches(base, self.names())
+            )
         try:
             sha = self.git.resolve(target + suffix)
         except RevisionError as exc:
+            if target == base and len(base) < 40:
+                # Git answers an ambiguous prefix as a missing one (rev-parse --quiet): ask the versions.
+                return self._resolve_prefix(rev, base, suffix, exc)
             why = "history is not that long" if suffix and exc.why == "no such version" else exc.why
             raise RevisionError(rev, why) from None
         if target == base and not self.git.has_file(sha, "manifest.json"):
             raise RevisionError(rev, "that is a Git commit but not a jupyter_mvc version")
         return sha
+
+    def names(self) -> list[str]:
+        """Every name a revision can start with: HEAD, branches, tags, remote branches."""
+        remote = [r.removeprefix(REMOTES) for r in self.git.refs(REMOTES)]
+        return ["HEAD", *sorted(self.branches()), *sorted(self.tags()), *sorted(remote)]
+
+    def _resolve_prefix(self, rev: str, prefix: str, suffix: str, failed: RevisionError) -> str:
+        """Git did not resolve the id prefix `prefix` (none, or more than one commit starts
+        with it): the one version among the commits it starts, or a RevisionError listing
+        the versions it could mean."""
+        versions = [sha for sha in self.git.rev_list(self.roots()) if sha.startswith(prefix)]
+        if len(versions) == 1:
+            return self.resolve(versions[0] + suffix)
+        if not versions:
+            why = "history is not that long" if suffix and failed.why == "no such version" else failed.why
+            raise RevisionError(rev, why, close_matches(prefix, self.names())) from None
+        shown = versions[:_AMBIGUOUS_LISTED]
+        digits = max(8, len(prefix) + 1)
+        while len({sha[:digits] for sha in shown}) < len(shown):
+            digits += 1
+        listed = []
+        for sha in shown:
+            records = self.git.log([sha], limit=1)
+            subject = records[0].message.splitlines()[0] if records and records[0].message else ""
+            listed.append(f"{sha[:digits]} {subject[:40]!r}")
+        more = f" (and {len(versions) - _AMBIGUOUS_LISTED} more)" if len(versions) > _AMBIGUOUS_LISTED else ""
+        raise RevisionError(
+            rev,
+            f"ambiguous prefix {prefix!r}, matches: {', '.join(listed)}{more}",
+            fix="Give more digits of the one you mean.",
+        )
 
     # -- committing ----------------------------------------------------------------------------
     def advance(self, build: Callable[[str | None], tuple[str, str]]) -> str:

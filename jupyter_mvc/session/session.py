@@ -19,6 +19,7 @@ from ..errors import (
     UnknownVariableError,
     UntrustedDataError,
     VariableNotFoundError,
+    close_matches,
 )
 from ..objects import Version
 from ..present import fmt
@@ -91,7 +92,7 @@ class KernelSession:
         if names:
             unknown = [n for n in names if n not in self.ns]
             if unknown:
-                raise UnknownVariableError(unknown[0])
+                raise UnknownVariableError(unknown[0], close_matches(unknown[0], self.user_variables().objects))
             objects = {n: self.ns[n] for n in names}
             named_secrets = [n for n in names if capture.looks_secret(n, self.ns[n])]
         else:

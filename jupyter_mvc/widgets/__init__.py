@@ -1,5 +1,5 @@
-"""Notebook widgets: the version timeline and loss curves. ipywidgets and anywidget are
-imported here and nowhere else; `import jupyter_mvc` never loads this package.
+"""Notebook widgets: the version timeline, loss curves and the runs table. ipywidgets and
+anywidget are imported here and nowhere else; `import jupyter_mvc` never loads this package.
 
 Open timelines and curves refresh by themselves after commits and checkouts made through
 `jupyter_mvc.api` (and so the magics), which notifies `refresh_all()`; call it after
@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 from .live import refresh_all
 
-__all__ = ["timeline_widget", "curves_widget", "refresh_all"]
+__all__ = ["timeline_widget", "curves_widget", "runs_widget", "refresh_all"]
 
 
 def _repo(repo):
@@ -23,13 +23,14 @@ def _repo(repo):
     return repo
 
 
-def timeline_widget(repo, *, limit: int = 200, on_checkout: Callable[[str], str] | None = None):
+def timeline_widget(repo, *, limit: int = 200, on_checkout: Callable[[str], str] | None = None, rev: str | None = None):
     """The commit graph of every branch and tag (newest `limit` versions, more on demand),
-    with details, check out (through `on_checkout(rev) -> message`) and compare.
+    with details, check out (through `on_checkout(rev) -> message`) and compare; with
+    `rev`, only that version and its history (`%mv_log REV`), that version selected.
     `repo`: a `Repo` or a path inside one."""
     from .timeline import Timeline
 
-    return Timeline(_repo(repo), limit=limit, on_checkout=on_checkout)
+    return Timeline(_repo(repo), limit=limit, on_checkout=on_checkout, rev=rev)
 
 
 def curves_widget(repo, revs: Sequence[str] = ("HEAD",), metric: str | None = None):
@@ -40,3 +41,21 @@ def curves_widget(repo, revs: Sequence[str] = ("HEAD",), metric: str | None = No
     if isinstance(revs, str):
         revs = [revs]
     return Curves(_repo(repo), list(revs), metric=metric)
+
+
+def runs_widget(
+    repo,
+    revs: Sequence[str] = (),
+    *,
+    limit: int | None = 20,
+    all: bool = False,
+    sort: str | None = None,
+    descending: bool | None = None,
+    all_columns: bool = False,
+):
+    """The runs table (`%mv_runs`): a row per version (`revs`, else HEAD's newest `limit`,
+    or every branch's with `all`), a column per metric and param that differs (a toggle
+    shows all), headers that sort (best first), the best value per metric marked."""
+    from .runs import Runs
+
+    return Runs(_repo(repo), revs, limit=limit, all=all, sort=sort, descending=descending, all_columns=all_columns)

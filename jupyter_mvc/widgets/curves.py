@@ -165,7 +165,9 @@ class Curves(widgets.VBox):
         self.lines = curves_data.curves(versions, [self._rev_of(s) for s in self.ids], metric) if metric else []
         self.figure = figure(self.lines, metric)
         self.image.value = png(self.figure)
-        self.table = curves_data.compare_table(versions, [self._rev_of(s) for s in self.ids])
+        self.table = curves_data.compare_table(
+            versions, [self._rev_of(s) for s in self.ids], api.metric_goals(path=self.repo)
+        )
         self.table_html.value = table_html(self.table)
         missing = [
             self.labels[s] for s in self.ids if metric and metric not in self._version(s).metrics.get("series", {})

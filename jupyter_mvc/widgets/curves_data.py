@@ -6,7 +6,7 @@ best) are unit tested without a figure.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..objects import Version, VersionInfo
@@ -61,13 +61,14 @@ def curves(versions: Sequence[Version], revs: Sequence[str], metric: str) -> lis
     return out
 
 
-def compare_table(versions: Sequence[Version], revs: Sequence[str]) -> dict:
+def compare_table(versions: Sequence[Version], revs: Sequence[str], goals: Mapping[str, str] | None = None) -> dict:
     """{columns: [{name, kind: param|metric|final, lower_is_better}], rows: [{label, id,
     values: {column: value}}], best: {column: [row indexes]}}.
 
     Metric columns: scalar metrics, plus each series' last value ("loss (last)"). The
     best value per metric column is marked (lower for loss/error-like names, higher
-    otherwise); params have no "best".
+    otherwise, unless `goals`, the repository's metric goals, say which); params have no
+    "best".
     """
     rows: list[dict[str, Any]] = []
     params: dict[str, None] = {}
@@ -89,9 +90,7 @@ def compare_table(versions: Sequence[Version], revs: Sequence[str]) -> dict:
         rows.append({"label": label(version.info, rev), "id": version.info.id, "values": values})
     columns: list[dict[str, Any]] = [{"name": k, "kind": "param", "lower_is_better": None} for k in params]
     columns += [
-        {"name": k, "kind": "metric", "lower_is_better": lower_is_better(k.removesuffix(" (last)"))}
-        for k in metrics
-        if k not in params
+        {"name": k, "kind": "metric", "lower_is_better": lower_is_better(k, goals)} for k in metrics if k not in params
     ]
     best: dict[str, list[int]] = {}
     for col in columns:

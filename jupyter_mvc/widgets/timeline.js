@@ -67,7 +67,10 @@ function draw(model, el) {
     row.appendChild(age);
     const metrics = document.createElement("span");
     metrics.className = "mvc-metrics";
-    metrics.textContent = Object.entries(r.metrics).map(([k, v]) => `${k}=${v}`).join(" ");
+    // ★: the best value of that metric among the loaded versions (lower for losses, higher for
+    // accuracies, or the repository's metric goal), decided in Python (timeline_data.best_values).
+    const best = r.best || [];
+    metrics.textContent = Object.entries(r.metrics).map(([k, v]) => `${k}=${v}${best.includes(k) ? "★" : ""}`).join(" ");
     row.appendChild(metrics);
     const pick = (ev) => {
       model.set(ev.shiftKey ? "compare" : "selected", r.id);

@@ -48,11 +48,13 @@ class Timeline(widgets.VBox):
         limit: int = 200,
         on_checkout: Callable[[str], str] | None = None,
         page_size: int = timeline_data.PAGE_SIZE,
+        rev: str | None = None,
     ):
         super().__init__()
         if limit < 1 or page_size < 1:
             raise ValueError(f"limit ({limit}) and page_size ({page_size}) must be at least 1")
         self.repo = repo
+        self.rev = rev  # None: every branch and tag; else the history of this revision
         self.limit = self._step = limit
         self.page_size = page_size
         self.on_checkout = on_checkout
@@ -107,7 +109,7 @@ class Timeline(widgets.VBox):
     def refresh(self) -> None:
         """Re-read history (after a commit, checkout, new branch or tag) and redraw."""
         try:
-            self.infos = api.log(path=self.repo, all=True, limit=self.limit)
+            self.infos = api.log(self.rev, path=self.repo, all=self.rev is None, limit=self.limit)
             self.current_branch = api.head(path=self.repo).branch
         except _SHOWN as exc:
             self._error(exc)
@@ -117,7 +119,9 @@ class Timeline(widgets.VBox):
         selected = self.graph.selected
         self._draw()
         if selected not in ids:  # nothing chosen yet (or it fell out): the current version
-            head = next((i.id for i in self.infos if i.is_head), self.infos[0].id if self.infos else "")
+            head = next(
+                (i.id for i in self.infos if i.is_head and self.rev is None), self.infos[0].id if self.infos else ""
+            )
             self.graph.selected = head
             self.show_page(timeline_data.page_of(self.infos, head, self.page_size))
         else:
@@ -133,7 +137,11 @@ class Timeline(widgets.VBox):
 
     def _draw(self) -> None:
         state = timeline_data.timeline_state(
-            self.infos, page=self.page, page_size=self.page_size, current_branch=self.current_branch
+            self.infos,
+            page=self.page,
+            page_size=self.page_size,
+            current_branch=self.current_branch,
+            goals=api.metric_goals(path=self.repo),
         )
         self.state = state
         self.page = state["page"]

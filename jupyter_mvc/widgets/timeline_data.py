@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from .. import api
 from ..objects import VersionInfo
@@ -35,10 +35,14 @@ def timeline_state(
     page_size: int = PAGE_SIZE,
     current_branch: str | None = None,
     now: float | None = None,
+    goals: Mapping[str, str] | None = None,
 ) -> dict:
     """What the front-end draws for one page: {rows, edges, lanes, page, pages, total}.
-    Edges are those touching the page, with rows relative to its first row."""
+    Edges are those touching the page, with rows relative to its first row. A row's
+    `best` names its metrics that hold the best value among all `infos` (by each
+    metric's goal: `goals`, the repository's, else the name)."""
     now = time.time() if now is None else now
+    best = best_values(infos, goals)
     rows, edges, width = layout(infos)
     by_id = {i.id: i for i in infos}
     pages = max(1, -(-len(rows) // page_size))
@@ -62,6 +66,7 @@ def timeline_state(
                 "head": info.is_head,
                 "current": info.is_head or (current_branch in info.branches),
                 "metrics": key_metrics(info.metrics),
+                "best": [k for k in key_metrics(info.metrics) if k in best and info.metrics[k] == best[k]],
             }
         )
     page_edges = []
@@ -81,6 +86,21 @@ def timeline_state(
     }
 
 
+def best_values(infos: Sequence[VersionInfo], goals: Mapping[str, str] | None = None) -> dict[str, float]:
+    """metric -> its best value among `infos`, for the metrics two or more versions have."""
+    seen: dict[str, list] = {}
+    for info in infos:
+        for name, value in info.metrics.items() if isinstance(info.metrics, dict) else ():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                seen.setdefault(name, []).append(value)
+    out = {}
+    for name, values in seen.items():
+        value = fmt.best(name, values, goals)
+        if value is not None and len(values) > 1:
+            out[name] = value
+    return out
+
+
 def page_of(infos: Sequence[VersionInfo], sha: str, page_size: int = PAGE_SIZE) -> int:
     rows, _, _ = layout(infos)
     for r in rows:
@@ -96,7 +116,11 @@ def version_details(repo: api.Where, rev: str) -> dict:
     version = api.show(rev, path=repo)
     parent = version.info.parents[0] if version.info.parents else None
     diff = views.diff_view(api.diff(parent, version.info.id, path=repo)) if parent else None
-    return {**views.version_view(version), "diff": diff}
+    goals = api.metric_goals(path=repo)
+    view = views.version_view(version, goals)
+    for name, digest in view["series"].items():
+        digest["goal"] = fmt.goal(name, goals)  # for the pane's "best 0.21 (lowest)"
+    return {**view, "diff": diff}
 
 
 # -- text/HTML forms (static renderers: nbconvert, GitHub, a kernel without a widget manager) --
@@ -123,7 +147,10 @@ def details_html(d: dict) -> str:
     scalars = d["metrics"].get("scalars", {})
     if scalars or d["series"]:
         rows = [[k, _fmt(v), ""] for k, v in scalars.items()]
-        rows += [[k, _fmt(s["last"]), f"{s['points']} points, best {_fmt(s['best'])}"] for k, s in d["series"].items()]
+        rows += [
+            [k, _fmt(s["last"]), f"{s['points']} points, best {_fmt(s['best'])}{_way(s.get('goal'))}"]
+            for k, s in d["series"].items()
+        ]
         parts.append(_table(["metric", "value", "series"], rows))
     parts.append(diff_html(d["diff"]) if d["diff"] else "<div><i>first version: no parent to compare with</i></div>")
     return "<div class='mvc-details'>" + "".join(parts) + "</div>"
@@ -162,7 +189,7 @@ def rows_html(state: dict) -> str:
                 ", ".join(marks),
                 r["subject"],
                 r["age"],
-                " ".join(f"{k}={_fmt(v)}" for k, v in r["metrics"].items()),
+                " ".join(f"{k}={_fmt(v)}{'★' if k in r.get('best', ()) else ''}" for k, v in r["metrics"].items()),
             ]
         )
     caption = f"{state['total']} versions, page {state['page'] + 1}/{state['pages']}"
@@ -170,6 +197,10 @@ def rows_html(state: dict) -> str:
 
 
 _fmt = fmt.number
+
+
+def _way(goal: str | None) -> str:
+    return {"min": " (lowest)", "max": " (highest)"}.get(goal or "", "")
 
 
 def _table(header: list[str], rows: list[list]) -> str:

@@ -79,7 +79,7 @@ def test_unfitted_models_and_odd_objects_do_not_break_capture():
 def test_session_reports_and_the_widget_button(shell):
     from jupyter_mvc.errors import DirtyCheckoutError
 
-    session, (magics, _sharing) = shell.ip._jupyter_mvc[:2]
+    session, (magics, *_other_groups) = shell.ip._jupyter_mvc[:2]
     shell("x = [1]")
     report = session.commit("from the session", ["x"])
     assert report.variables == ("x",) and report.branch == "main" and report.version.subject == "from the session"
