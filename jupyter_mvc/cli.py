@@ -31,6 +31,7 @@ from .errors import (
     UntrustedDataError,
 )
 from .present import fmt, history, text
+from .sharing import merge_choices
 
 
 def _cmd_log(args: Any) -> None:
@@ -261,22 +262,12 @@ def _cmd_clone(args: Any) -> None:
     print("\n".join(remote_text.clone_lines(r)))
 
 
-def _pairs(items: list[str], flag: str) -> dict[str, str]:
-    out = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name or not value:
-            raise SystemExit(f"mvc merge: {flag} {item!r}: expected NAME=VALUE, e.g. {flag} model=theirs")
-        out[name] = value
-    return out
-
-
 def _cmd_merge(args: Any) -> None:
     result = api.merge(
         args.rev,
         args.message,
-        take=_pairs(args.take, "--take"),
-        strategy=_pairs(args.strategy, "--strategy"),
+        take=merge_choices(args.take, "--take"),
+        strategy=merge_choices(args.strategy, "--strategy"),
         trust=args.trust,
         path=args.path,
     )

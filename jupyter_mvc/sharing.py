@@ -127,6 +127,17 @@ def signatures(ids: list[str], *, path: Where = ".") -> dict[str, tuple[str, str
     return {sha: (words.get(status, "unverifiable"), fpr) for sha, (status, fpr) in found.items() if status != "N"}
 
 
+def merge_choices(items: list[str], flag: str) -> dict[str, str]:
+    """`["w=theirs", ...]` as typed after --take / --strategy -> {"w": "theirs"}."""
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name or not value:
+            raise InvalidValueError(flag, item, "expected NAME=VALUE", f"e.g. {flag} model=theirs")
+        out[name] = value
+    return out
+
+
 def merge(
     rev: str,
     message: str | None = None,

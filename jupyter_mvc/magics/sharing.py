@@ -15,6 +15,7 @@ from ..present import text
 from ..present.progress import ProgressLine
 from ..remote import text as remote_text
 from ..session import KernelSession
+from ..sharing import merge_choices
 from . import messages
 from .commands import _friendly, _parse
 
@@ -141,8 +142,8 @@ class SharingMagics(Magics):
         result = api.merge(
             args.rev,
             args.message,
-            take=_pairs(args.take, "--take"),
-            strategy=_pairs(args.strategy, "--strategy"),
+            take=merge_choices(args.take, "--take"),
+            strategy=merge_choices(args.strategy, "--strategy"),
             allow=tuple(args.allow),
             path=self.session.path(),
         )
@@ -153,13 +154,3 @@ class SharingMagics(Magics):
             print(messages.checkout_text(self.session.checkout("HEAD", force=args.force)))
         else:
             print("The kernel is unchanged: %mv_checkout HEAD loads the merged version.")
-
-
-def _pairs(items: list[str], flag: str) -> dict[str, str]:
-    out = {}
-    for item in items:
-        name, sep, value = item.partition("=")
-        if not sep or not name or not value:
-            raise UsageError(f"{flag} {item!r}: expected NAME=VALUE, e.g. {flag} model=theirs")
-        out[name] = value
-    return out

@@ -4,7 +4,6 @@ never a 500 page), authentication and XSRF on POST."""
 
 from __future__ import annotations
 
-import json
 import urllib.error
 import urllib.request
 
@@ -15,7 +14,7 @@ pytest.importorskip("jupyter_server", reason="jupyter_server is not installed (p
 from jupyter_mvc import api  # noqa: E402
 from jupyter_mvc.repo import Repo  # noqa: E402
 from tests.support.git import git  # noqa: E402
-from tests.support.lab_server import running_server  # noqa: E402
+from tests.support.lab_server import call_api, running_server  # noqa: E402
 
 TOKEN = "test-token-for-handlers"
 
@@ -48,26 +47,8 @@ def server(tmp_path_factory):
         yield base
 
 
-def call(base, endpoint, params=None, *, body=None, headers=None, auth=True):
-    """(status, parsed JSON body) of one request; 4xx/5xx are returned, not raised."""
-    query = "?" + "&".join(f"{k}={urllib.request.quote(str(v))}" for k, v in (params or {}).items())
-    hdrs = dict(headers or {})
-    if auth:
-        hdrs["Authorization"] = f"token {TOKEN}"
-    data = None
-    if body is not None:
-        data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        hdrs.setdefault("Content-Type", "application/json")
-    req = urllib.request.Request(
-        base + "jupyter-mvc/" + endpoint + query, data=data, headers=hdrs, method="POST" if body is not None else "GET"
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as err:
-        text = err.read().decode()
-        assert "Traceback" not in text, text
-        return err.code, json.loads(text)
+def call(base, endpoint, params=None, **kw):
+    return call_api(base, TOKEN, endpoint, params, **kw)
 
 
 def test_log_lists_versions_with_graph_metrics_and_tags(server):

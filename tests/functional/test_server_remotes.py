@@ -6,11 +6,8 @@ running push reports."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
-import urllib.error
-import urllib.request
 
 import numpy as np
 import pytest
@@ -19,7 +16,7 @@ pytest.importorskip("jupyter_server", reason="jupyter_server is not installed (p
 
 from jupyter_mvc import api  # noqa: E402
 from tests.support.git import git  # noqa: E402
-from tests.support.lab_server import running_server  # noqa: E402
+from tests.support.lab_server import call_api, running_server  # noqa: E402
 
 TOKEN = "test-token-for-remotes"
 
@@ -34,24 +31,8 @@ def server(tmp_path_factory):
         yield base, root
 
 
-def call(base, endpoint, params=None, *, body=None, timeout=60):
-    """(status, parsed JSON body) of one request; 4xx/5xx are returned, not raised."""
-    query = "?" + "&".join(f"{k}={urllib.request.quote(str(v))}" for k, v in (params or {}).items())
-    headers = {"Authorization": f"token {TOKEN}"}
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    req = urllib.request.Request(
-        base + "jupyter-mvc/" + endpoint + query, data=data, headers=headers, method="POST" if body else "GET"
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as err:
-        text = err.read().decode()
-        assert "Traceback" not in text, text
-        return err.code, json.loads(text)
+def call(base, endpoint, params=None, **kw):
+    return call_api(base, TOKEN, endpoint, params, **kw)
 
 
 def project(root, name, tmp_path, versions=("first",)):

@@ -94,3 +94,26 @@ def _wait_ready(proc, base: str, token: str, log: Path) -> None:
         except (urllib.error.URLError, ConnectionError, OSError):
             time.sleep(0.3)
     raise RuntimeError(f"the Jupyter server did not answer within {READY_WITHIN_S} s:\n{log.read_text()[-3000:]}")
+
+
+def call_api(base, token, endpoint, params=None, *, body=None, headers=None, auth=True, timeout=60):
+    """(status, parsed JSON body) of one request to the extension's REST API; 4xx/5xx
+    replies are returned, not raised, and must never carry a Python traceback."""
+    query = "?" + "&".join(f"{k}={urllib.request.quote(str(v))}" for k, v in (params or {}).items())
+    hdrs = dict(headers or {})
+    if auth:
+        hdrs["Authorization"] = f"token {token}"
+    data = None
+    if body is not None:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        hdrs.setdefault("Content-Type", "application/json")
+    req = urllib.request.Request(
+        base + "jupyter-mvc/" + endpoint + query, data=data, headers=hdrs, method="POST" if body is not None else "GET"
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        text = err.read().decode()
+        assert "Traceback" not in text, text
+        return err.code, json.loads(text)

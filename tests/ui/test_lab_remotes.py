@@ -8,63 +8,24 @@ sidebar's error area. Screenshots go to test-artifacts/ui/."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-from pathlib import Path
 
 import pytest
 
 from tests.support.git import git
 from tests.support.lab_server import running_server
+from tests.support.lab_ui import (
+    ARGS,
+    ARTIFACTS,
+    CHROMIUM,
+    READY,
+    WAIT_MS,
+    labextension_installed,
+    notebook,
+    require_browser,
+)
 
-CHROMIUM = os.environ.get("MVC_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-WAIT_MS = 120_000  # waits for the UI to reach a state; generous for a slow CI machine
+sync_api = require_browser()
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
-if not Path(CHROMIUM).exists():
-    pytest.skip(
-        f"no Chromium at {CHROMIUM}: apt-get install -y chromium (or set MVC_CHROMIUM)", allow_module_level=True
-    )
-if shutil.which("jupyter-lab") is None and not (Path(os.sys.executable).parent / "jupyter-lab").exists():
-    pytest.skip("JupyterLab is not installed (pip install -e '.[test]')", allow_module_level=True)
-
-
-def _labextension_installed() -> bool:
-    from jupyter_core.paths import jupyter_path  # noqa: PLC0415
-
-    return any((Path(d) / "jupyter-mvc" / "package.json").exists() for d in jupyter_path("labextensions"))
-
-
-def notebook(cells: list[str]) -> dict:
-    return {
-        "nbformat": 4,
-        "nbformat_minor": 5,
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-        "cells": [
-            {"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": None, "outputs": [], "source": src}
-            for i, src in enumerate(cells)
-        ],
-    }
-
-
-# JS run in the page: the notebook panel once its context, session and kernel are ready.
-READY = """async () => {
-  const app = window.jupyterapp;
-  const panel = app.shell.currentWidget;
-  await panel.context.ready;
-  await panel.sessionContext.ready;
-  await panel.sessionContext.session.kernel.info;
-  return panel.context.path;
-}"""
 
 # Record every text the busy indicator shows (it may be up for less than a poll).
 WATCH_BUSY = """() => {
@@ -83,7 +44,7 @@ def text_is(selector: str, text: str) -> str:
 
 @pytest.fixture
 def lab(tmp_path):
-    if not _labextension_installed():
+    if not labextension_installed():
         # Our own product, not an absent tool: a broken build must fail, not skip.
         pytest.fail(
             "the jupyter-mvc labextension is not installed: `pip install -e '.[test]'` builds it (needs node and npm)"

@@ -7,7 +7,6 @@ what the variable is now. Screenshots go to test-artifacts/ui/."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -15,32 +14,18 @@ import pytest
 
 from tests.support.git import git
 from tests.support.lab_server import running_server
+from tests.support.lab_ui import (
+    ARGS,
+    ARTIFACTS,
+    CHROMIUM,
+    READY,
+    WAIT_MS,
+    labextension_installed,
+    notebook,
+    require_browser,
+)
 
-CHROMIUM = os.environ.get("MVC_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-WAIT_MS = 120_000  # waits for the UI to reach a state; generous for a slow CI machine
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
-if not Path(CHROMIUM).exists():
-    pytest.skip(
-        f"no Chromium at {CHROMIUM}: apt-get install -y chromium (or set MVC_CHROMIUM)", allow_module_level=True
-    )
-if shutil.which("jupyter-lab") is None and not (Path(os.sys.executable).parent / "jupyter-lab").exists():
-    pytest.skip("JupyterLab is not installed (pip install -e '.[test]')", allow_module_level=True)
-
-
-def _labextension_installed() -> bool:
-    from jupyter_core.paths import jupyter_path  # noqa: PLC0415
-
-    return any((Path(d) / "jupyter-mvc" / "package.json").exists() for d in jupyter_path("labextensions"))
+sync_api = require_browser()
 
 
 CELLS = [
@@ -50,29 +35,6 @@ CELLS = [
     "%mv_log",
 ]
 
-
-def notebook(cells: list[str]) -> dict:
-    return {
-        "nbformat": 4,
-        "nbformat_minor": 5,
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-        "cells": [
-            {"cell_type": "code", "id": f"c{i}", "metadata": {}, "execution_count": None, "outputs": [], "source": src}
-            for i, src in enumerate(cells)
-        ],
-    }
-
-
-# JS run in the page: the notebook panel once its context, session and kernel are ready
-# (running cells earlier can pop a "Select Kernel" dialog).
-READY = """async () => {
-  const app = window.jupyterapp;
-  const panel = app.shell.currentWidget;
-  await panel.context.ready;
-  await panel.sessionContext.ready;
-  await panel.sessionContext.session.kernel.info;
-  return panel.context.path;
-}"""
 
 # Ask the kernel directly (not through our extension) what an expression is.
 KERNEL_EVAL = """async (expr) => {
@@ -87,7 +49,7 @@ KERNEL_EVAL = """async (expr) => {
 
 @pytest.fixture
 def lab(tmp_path):
-    if not _labextension_installed():
+    if not labextension_installed():
         # Our own product, not an absent tool: a broken build must fail, not skip.
         pytest.fail(
             "the jupyter-mvc labextension is not installed: `pip install -e '.[test]'` builds it (needs node and npm)"
@@ -212,7 +174,7 @@ CURRENT_SUBJECT = "() => document.querySelector('#jupyter-mvc-versions .jp-mvc-c
 
 @pytest.mark.skipif(not DEMO.exists(), reason="demo.ipynb is not in the repository yet")
 def test_demo_notebook_in_lab(tmp_path):
-    if not _labextension_installed():
+    if not labextension_installed():
         pytest.fail("the jupyter-mvc labextension is not installed: `pip install -e '.[test]'` builds it")
     root = tmp_path / "work"
     root.mkdir()
