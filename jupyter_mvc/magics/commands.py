@@ -4,146 +4,16 @@ become one-line `UsageError`s."""
 
 from __future__ import annotations
 
-import ast
-import functools
-import shlex
-import sys
-from collections.abc import Collection, Mapping
-from types import FrameType
-from typing import Any
-
 from IPython.core.error import UsageError
-from IPython.core.magic import MAGIC_NO_VAR_EXPAND_ATTR, Magics, line_magic, magics_class
+from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
-from IPython.utils.text import DollarFormatter
 
 from .. import api
-from ..errors import MvcError, UntrustedDataError
+from ..errors import MvcError
 from ..present import history, text
 from ..session import KernelSession
 from . import messages
-
-
-def _friendly(fn):
-    """Our own errors say what was wrong and how to fix it: show that line, no traceback.
-    `{expr}` and `$name` in the line are expanded here (`_expand`), format specs included."""
-
-    @functools.wraps(fn)
-    def wrapper(self, line=""):
-        line = _expand(line, self.shell.user_ns)
-        try:
-            return fn(self, line)
-        except UntrustedDataError as exc:
-            raise UsageError(messages.untrusted_text(exc)) from None
-        except MvcError as exc:
-            raise UsageError(str(exc)) from None
-
-    setattr(wrapper, MAGIC_NO_VAR_EXPAND_ATTR, True)  # IPython leaves the line to `_expand`
-    return wrapper
-
-
-class _SpecFormatter(DollarFormatter):
-    """IPython's expansion of magic lines, plus format specs as f-strings have them:
-    `{r2:.3f}`. IPython's own formatter reads `r2:.3f` as one expression (so that
-    `{x[1:3]}` slices), fails, and leaves the whole line unexpanded; this one tries that
-    first and, when it is no expression, formats `r2` with `.3f`."""
-
-    def vformat(self, format_string, args, kwargs):
-        out = []
-        for literal, field, spec, conversion in self.parse(format_string):
-            out.append(literal or "")
-            if field is None:
-                continue
-            try:
-                obj, spec = eval(f"{field}:{spec}" if spec else field, dict(kwargs)), ""
-            except SyntaxError:
-                if not spec:
-                    raise
-                obj = eval(field, dict(kwargs))
-                spec = self.vformat(spec, args, kwargs) if "{" in spec else spec
-            out.append(self.format_field(self.convert_field(obj, conversion), spec))
-        return "".join(out)
-
-
-def _expand(line: str, user_ns: Mapping[str, Any]) -> str:
-    """The line with `{expr}` (also `{expr:.3f}`) and `$name` expanded in the namespace the
-    magic was called from, as IPython's var_expand would; unchanged when that fails."""
-    if "{" not in line and "$" not in line:
-        return line
-    ns = dict(user_ns)
-    frame: FrameType | None = sys._getframe(2)
-    while frame is not None and frame.f_code.co_name != "run_line_magic":
-        frame = frame.f_back
-    if frame is not None and frame.f_back is not None:
-        ns.update(frame.f_back.f_locals)  # a magic inside a function body sees its locals
-    try:
-        return _SpecFormatter().vformat(line, args=[], kwargs=ns)
-    except Exception:  # as IPython does: a line that does not expand is used as typed
-        return line
-
-
-def _parse(method, line: str):
-    try:
-        argv = shlex.split(line)
-    except ValueError as exc:
-        raise UsageError(f"cannot split {line!r}: {exc}. Close the quote, or escape it with a backslash.") from None
-    try:
-        return method.parser.parse_intermixed_args(argv)
-    except UsageError as exc:
-        raise UsageError(f"{exc}. See %{method.parser.prog}? for usage.") from None
-
-
-def _pairs(items: list[str] | None, option: str, number: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items or ():
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise UsageError(f"{option} takes NAME=VALUE, got {item!r}: e.g. {option} lr=0.1")
-        if number:
-            try:
-                out[key] = float(value)
-            except ValueError:
-                if value.startswith("{") and value.endswith("}"):
-                    raise UsageError(
-                        f"{option} {item!r}: {value} was not expanded, so it is not a number: evaluating it "
-                        f"failed here (is every name in it defined?). E.g. {option} {key}={{round(r2, 3)}} or "
-                        f"{option} {key}={{r2:.3f}}."
-                    ) from None
-                raise UsageError(f"{option} {item!r}: {value!r} is not a number. Put text in --param.") from None
-        else:
-            try:
-                out[key] = ast.literal_eval(value)
-            except (ValueError, SyntaxError):
-                out[key] = value  # plain words stay strings: --param optimizer=adam
-    return out
-
-
-def _words_as_message(words: list[str], line: str, variables: Collection[str]) -> str:
-    """`%mv_commit tried ridge again` (no -m): the words are the message when none of them
-    is a variable and they were quoted or are several; else a UsageError whose example
-    commands are ones that work."""
-    text = " ".join(words)
-    quoted = any(f"{q}{w}{q}" in line for w in words for q in "\"'")
-    if words and not variables and (quoted or len(words) > 1 or any(c.isspace() for c in text)):
-        return text
-    example = f'"{text}"' if '"' not in text else shlex.quote(text)
-    if not words:
-        raise UsageError('a commit needs a message: %mv_commit -m "what this version is"')
-    if len(variables) == len(words):
-        raise UsageError(f'a commit needs a message: %mv_commit {" ".join(words)} -m "what this version is"')
-    others = [w for w in words if w not in variables]
-    fix = f"If {example} is the message: %mv_commit -m {example}"
-    if variables:
-        fix += f'. To commit {", ".join(variables)}: %mv_commit {" ".join(variables)} -m "what this version is"'
-    raise UsageError(
-        f"a commit needs a message, and {', '.join(map(repr, others))} "
-        f"{'is no variable' if len(others) == 1 else 'are no variables'} here. {fix}"
-    )
-
-
-def _in_frontend(shell) -> bool:
-    # ipykernel's shell: a notebook front-end (Lab, Notebook, VS Code) or nbclient.
-    return type(shell).__name__ == "ZMQInteractiveShell"
+from .lines import friendly, in_frontend, pairs, parse, words_as_message
 
 
 @magics_class
@@ -153,7 +23,7 @@ class MvcMagics(Magics):
         self.session = session
 
     @line_magic
-    @_friendly
+    @friendly
     @magic_arguments()
     @argument("names", nargs="*", metavar="NAME", help="variables to commit (default: every variable worth versioning)")
     @argument("-m", "--message", help="what this version is")
@@ -184,11 +54,11 @@ class MvcMagics(Magics):
           %mv_commit model -m "epoch {epoch}: loss {loss:.3f}"  # {expr} is expanded
           %mv_commit "tried ridge again"  # no variable named so: the message, all variables
         """
-        args = _parse(self.mv_commit, line)
+        args = parse(self.mv_commit, line)
         taken = False
         if not args.message:
             variables = self.session.ns
-            args.message = _words_as_message(
+            args.message = words_as_message(
                 args.names,
                 line,
                 [n for n in args.names if n in variables and n not in self.session.kernel.hidden_names()],
@@ -197,8 +67,8 @@ class MvcMagics(Magics):
         report = self.session.commit(
             args.message,
             args.names,
-            metrics=_pairs(args.metric, "--metric", True),
-            params=_pairs(args.param, "--param", False),
+            metrics=pairs(args.metric, "--metric", True),
+            params=pairs(args.param, "--param", False),
             allow_secrets=args.allow_secrets,
         )
         if taken:
@@ -206,7 +76,7 @@ class MvcMagics(Magics):
         print(messages.commit_text(report))
 
     @line_magic
-    @_friendly
+    @friendly
     @magic_arguments()
     @argument("rev", nargs="?", metavar="REV", help="where to start (default HEAD)")
     @argument("-n", "--limit", type=int, default=30, help="show at most N versions (default 30)")
@@ -224,9 +94,9 @@ class MvcMagics(Magics):
           %mv_log --all -n 10 --text
           %mv_log experiment~3
         """
-        args = _parse(self.mv_log, line)
+        args = parse(self.mv_log, line)
         path = self.session.path()
-        if _in_frontend(self.shell) and not args.text:
+        if in_frontend(self.shell) and not args.text:
             rev = None if args.all else args.rev
             if rev is not None:
                 api.resolve(rev, path=path)  # a mistyped REV is an error here too, not an empty timeline
@@ -240,7 +110,7 @@ class MvcMagics(Magics):
         print("\n".join(history.log_lines(infos, branch, self.session.state.version)))
 
     @line_magic
-    @_friendly
+    @friendly
     @magic_arguments()
     @argument("rev", metavar="REV", help="version to check out: HEAD~1, a branch, tag or id")
     @argument("names", nargs="*", metavar="NAME", help="only these variables (HEAD does not move)")
@@ -264,7 +134,7 @@ class MvcMagics(Magics):
           %mv_checkout 1a2b3c4d -b try-dropout
           %mv_checkout v1 --notebook
         """
-        args = _parse(self.mv_checkout, line)
+        args = parse(self.mv_checkout, line)
         report = self.session.checkout(
             args.rev,
             args.names,
@@ -277,7 +147,7 @@ class MvcMagics(Magics):
         print(messages.checkout_text(report))
 
     @line_magic
-    @_friendly
+    @friendly
     @magic_arguments()
     @argument("old", nargs="?", default="HEAD~1", metavar="OLD", help="default HEAD~1")
     @argument("new", nargs="?", default="HEAD", metavar="NEW", help="default HEAD")
@@ -290,11 +160,11 @@ class MvcMagics(Magics):
           %mv_diff
           %mv_diff baseline HEAD
         """
-        args = _parse(self.mv_diff, line)
+        args = parse(self.mv_diff, line)
         print("\n".join(text.diff_lines(api.diff(args.old, args.new, path=self.session.path()))))
 
     @line_magic
-    @_friendly
+    @friendly
     @magic_arguments()
     @argument("name", nargs="?", metavar="NAME", help="branch to create (none: list branches)")
     @argument("rev", nargs="?", default="HEAD", metavar="REV", help="where it starts (default HEAD)")
@@ -309,7 +179,7 @@ class MvcMagics(Magics):
           %mv_branch experiment
           %mv_branch -d experiment
         """
-        args = _parse(self.mv_branch, line)
+        args = parse(self.mv_branch, line)
         if (args.delete or args.force_delete) and not args.name:
             raise UsageError("which branch? %mv_branch -d NAME")
         path = self.session.path()
@@ -327,7 +197,7 @@ class MvcMagics(Magics):
             print(f"Created branch {args.name} at {sha[:8]}. Switch to it with %mv_checkout {args.name}.")
 
     @line_magic
-    @_friendly
+    @friendly
     @magic_arguments()
     @argument("name", nargs="?", metavar="NAME", help="tag to create (none: list tags)")
     @argument("rev", nargs="?", default="HEAD", metavar="REV", help="version to tag (default HEAD)")
@@ -349,7 +219,7 @@ class MvcMagics(Magics):
           %mv_tag --best val_loss
           %mv_tag --follow-best acc
         """
-        args = _parse(self.mv_tag, line)
+        args = parse(self.mv_tag, line)
         if args.delete and not args.name:
             raise UsageError("which tag? %mv_tag -d NAME")
         path = self.session.path()
@@ -365,7 +235,7 @@ class MvcMagics(Magics):
             print(f"Tagged {api.tag(args.name, args.rev, path=path)[:8]} as {args.name}.")
 
     @line_magic
-    @_friendly
+    @friendly
     @magic_arguments()
     def mv_status(self, line=""):
         """Which tracked variables changed, appeared or vanished since this kernel's last
@@ -375,11 +245,11 @@ class MvcMagics(Magics):
 
           %mv_status
         """
-        _parse(self.mv_status, line)
+        parse(self.mv_status, line)
         print(messages.status_text(self.session.status()))
 
     @line_magic
-    @_friendly
+    @friendly
     @magic_arguments()
     @argument("mode", nargs="?", choices=["on", "off"], help="on or off (none: show)")
     def mv_autocommit(self, line=""):
@@ -391,7 +261,7 @@ class MvcMagics(Magics):
           %mv_autocommit on
           %mv_autocommit off
         """
-        args = _parse(self.mv_autocommit, line)
+        args = parse(self.mv_autocommit, line)
         state = self.session.state
         if args.mode == "on":
             self.session.enable_autocommit()
@@ -404,7 +274,7 @@ class MvcMagics(Magics):
             print(f"Autocommit is {'on' if state.autocommit else 'off'}.")
 
     @line_magic
-    @_friendly
+    @friendly
     @magic_arguments()
     @argument("revs", nargs="*", metavar="REV", help="versions to compare (default HEAD)")
     @argument("--metric", metavar="NAME", help="only this series (e.g. loss, or model.loss_curve)")
@@ -417,9 +287,9 @@ class MvcMagics(Magics):
           %mv_plot
           %mv_plot HEAD~2 HEAD --metric loss
         """
-        args = _parse(self.mv_plot, line)
+        args = parse(self.mv_plot, line)
         revs = args.revs or ["HEAD"]
-        if _in_frontend(self.shell) and not args.text and self._show_widget("curves_widget", revs, metric=args.metric):
+        if in_frontend(self.shell) and not args.text and self._show_widget("curves_widget", revs, metric=args.metric):
             return
         lines = []
         for rev in revs:
@@ -434,7 +304,7 @@ class MvcMagics(Magics):
         )
 
     @line_magic
-    @_friendly
+    @friendly
     @magic_arguments()
     @argument("rev", nargs="?", default="HEAD", metavar="REV", help="version to reproduce (default HEAD)")
     @argument("--tolerance", type=float, default=0.0, metavar="X", help="max |delta| allowed for numbers (default 0)")
@@ -452,14 +322,14 @@ class MvcMagics(Magics):
           %mv_reproduce baseline --tolerance 1e-6
           %mv_reproduce HEAD~1 --timeout 120
         """
-        args = _parse(self.mv_reproduce, line)
+        args = parse(self.mv_reproduce, line)
         if args.tolerance < 0 or args.timeout <= 0:
             raise UsageError("--tolerance must be >= 0 and --timeout > 0, e.g. %mv_reproduce HEAD --tolerance 1e-6")
         report = api.reproduce(args.rev, path=self.session.path(), tolerance=args.tolerance, timeout=args.timeout)
         print(messages.reproduce_text(report))
 
     @line_magic
-    @_friendly
+    @friendly
     @magic_arguments()
     @argument("names", nargs="+", metavar="NAME", help="variables to stop tracking")
     @argument("-m", "--message", help="what this version is (default: rm NAME...)")
@@ -472,7 +342,7 @@ class MvcMagics(Magics):
           %mv_rm scratch
           %mv_rm X_train X_test -m "data lives in the feature store now"
         """
-        args = _parse(self.mv_rm, line)
+        args = parse(self.mv_rm, line)
         path = self.session.path()
         info = api.rm(args.names, path=path, message=args.message)
         self.session.state.version = info.id

@@ -12,7 +12,7 @@ from .. import api
 from ..present import fmt
 from ..present.runs import best_tag_line, runs_lines
 from ..session import KernelSession
-from .commands import _friendly, _in_frontend, _parse
+from .lines import friendly, in_frontend, parse
 
 
 @magics_class
@@ -22,7 +22,7 @@ class RunsMagics(Magics):
         self.session = session
 
     @line_magic
-    @_friendly
+    @friendly
     @magic_arguments()
     @argument("revs", nargs="*", metavar="REV", help="these versions (default: the newest of HEAD's history)")
     @argument("-n", "--limit", type=int, default=20, help="at most N versions (default 20)")
@@ -46,12 +46,12 @@ class RunsMagics(Magics):
           %mv_runs baseline HEAD~1 HEAD --all-columns
           %mv_runs --all --sort acc --text
         """
-        args = _parse(self.mv_runs, line)
+        args = parse(self.mv_runs, line)
         if args.limit < 1:
             raise UsageError("-n must be at least 1, e.g. %mv_runs -n 20")
         path = self.session.path()
         kwargs = dict(limit=args.limit, all=args.all, sort=args.sort, descending=args.descending)
-        if _in_frontend(self.shell) and not args.text and self._show(args.revs, kwargs, args.all_columns):
+        if in_frontend(self.shell) and not args.text and self._show(args.revs, kwargs, args.all_columns):
             return
         table = api.runs(args.revs, all_columns=args.all_columns, path=path, **kwargs)
         print("\n".join(runs_lines(table, api.head(path=path).branch, self.session.state.version)))
@@ -67,7 +67,7 @@ class RunsMagics(Magics):
         return True
 
     @line_magic
-    @_friendly
+    @friendly
     @magic_arguments()
     @argument("metric", nargs="?", metavar="NAME", help="the metric (none: list this repository's goals)")
     @argument(
@@ -85,7 +85,7 @@ class RunsMagics(Magics):
           %mv_metric_goal val_score
           %mv_metric_goal
         """
-        args = _parse(self.mv_metric_goal, line)
+        args = parse(self.mv_metric_goal, line)
         path = self.session.path()
         if args.metric is None:
             chosen = api.metric_goals(path=path)

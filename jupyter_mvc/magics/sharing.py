@@ -17,7 +17,7 @@ from ..remote import text as remote_text
 from ..session import KernelSession
 from ..sharing import merge_choices
 from . import messages
-from .commands import _friendly, _parse
+from .lines import friendly, parse
 
 
 def _transfer(run: Any) -> Any:
@@ -35,7 +35,7 @@ class SharingMagics(Magics):
         self.session = session
 
     @line_magic
-    @_friendly
+    @friendly
     @magic_arguments()
     @argument("action", nargs="?", choices=["list", "add", "remove"], default="list")
     @argument("name", nargs="?", default="origin")
@@ -51,7 +51,7 @@ class SharingMagics(Magics):
           %mv_remote add origin s3://team-models/churn
           %mv_remote
         """
-        args = _parse(self.mv_remote, line)
+        args = parse(self.mv_remote, line)
         path = self.session.path()
         if args.action == "add":
             if not args.url:
@@ -68,7 +68,7 @@ class SharingMagics(Magics):
             print("\n".join(remote_text.remote_lines(api.remotes(path=path))))
 
     @line_magic
-    @_friendly
+    @friendly
     @magic_arguments()
     @argument("remote", nargs="?", default="origin")
     @argument("branch", nargs="?", help="default: the current branch")
@@ -83,38 +83,38 @@ class SharingMagics(Magics):
           %mv_push
           %mv_push origin experiment --tags
         """
-        args = _parse(self.mv_push, line)
+        args = parse(self.mv_push, line)
         path = self.session.path()
         r = _transfer(lambda p: api.push(args.remote, args.branch, all=args.all, tags=args.tags, progress=p, path=path))
         print("\n".join(remote_text.push_lines(r)))
 
     @line_magic
-    @_friendly
+    @friendly
     @magic_arguments()
     @argument("remote", nargs="?", default="origin")
     @argument("--prefetch", action="store_true", help="also every chunk of its branches, now")
     def mv_fetch(self, line=""):
         """Bring the remote's history: its branches become REMOTE/BRANCH revisions
         (%mv_checkout origin/main); chunks come when a variable is loaded."""
-        args = _parse(self.mv_fetch, line)
+        args = parse(self.mv_fetch, line)
         path = self.session.path()
         r = _transfer(lambda p: api.fetch(args.remote, prefetch=args.prefetch, progress=p, path=path))
         print("\n".join(remote_text.fetch_lines(r)))
 
     @line_magic
-    @_friendly
+    @friendly
     @magic_arguments()
     @argument("remote", nargs="?", default="origin")
     def mv_pull(self, line=""):
         """Fetch, then fast-forward the current branch (the kernel's variables stay as
         they are until you %mv_checkout it). Diverged: merge first."""
-        args = _parse(self.mv_pull, line)
+        args = parse(self.mv_pull, line)
         path = self.session.path()
         r = _transfer(lambda p: api.pull(args.remote, progress=p, path=path))
         print("\n".join(remote_text.pull_lines(r)))
 
     @line_magic
-    @_friendly
+    @friendly
     @magic_arguments()
     @argument("rev", metavar="BRANCH", help="what to merge into the current branch: a branch, origin/main, an id")
     @argument("-m", "--message", help="default: Merge BRANCH into CURRENT")
@@ -138,7 +138,7 @@ class SharingMagics(Magics):
           %mv_merge origin/main --take model=theirs
           %mv_merge fine-tune-b --strategy weights=average --checkout
         """
-        args = _parse(self.mv_merge, line)
+        args = parse(self.mv_merge, line)
         result = api.merge(
             args.rev,
             args.message,

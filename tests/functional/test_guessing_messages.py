@@ -242,7 +242,7 @@ def test_mv_log_rev_in_a_notebook_shows_the_timeline_from_that_revision(shell, m
     from jupyter_mvc.magics import commands
 
     shown = []
-    monkeypatch.setattr(commands, "_in_frontend", lambda _shell: True)
+    monkeypatch.setattr(commands, "in_frontend", lambda _shell: True)
     monkeypatch.setattr(IPython.display, "display", lambda w: shown.append(w))
     shell("x = 1")
     shell('%mv_commit -m "one"')

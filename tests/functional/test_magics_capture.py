@@ -102,7 +102,7 @@ def test_log_prints_text_when_widgets_are_missing_even_in_a_frontend(shell, monk
     monkeypatch.delattr(jupyter_mvc, "widgets", raising=False)  # ...even if a test imported it
     from jupyter_mvc.magics import commands
 
-    monkeypatch.setattr(commands, "_in_frontend", lambda _shell: True)
+    monkeypatch.setattr(commands, "in_frontend", lambda _shell: True)
     shell("x = 1")
     shell('%mv_commit -m "text fallback"')
     assert "text fallback" in shell("%mv_log")

@@ -132,7 +132,7 @@ def test_mv_runs_in_a_notebook_front_end_displays_the_widget(shell, monkeypatch)
     from jupyter_mvc.magics import runs as runs_magics
 
     shown = []
-    monkeypatch.setattr(runs_magics, "_in_frontend", lambda shell: True)  # as under ipykernel
+    monkeypatch.setattr(runs_magics, "in_frontend", lambda shell: True)  # as under ipykernel
     monkeypatch.setattr(IPython.display, "display", shown.append)
     for lr, loss in ((0.1, 0.5), (0.5, 0.3)):
         shell(f"w = {lr}")
