@@ -132,9 +132,10 @@ def _run(
     ipython_dir.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("JPY_SESSION_NAME", "JPY_PARENT_PID")}
     env.update({probe.DIR_ENV: str(io_dir), "IPYTHONDIR": str(ipython_dir), "MPLBACKEND": "agg"})
+    km = _kernel_manager(tmp)
     client = NotebookClient(
         nb,
-        km=_kernel_manager(tmp),
+        km=km,
         timeout=int(timeout),
         allow_errors=True,
         interrupt_on_timeout=True,
@@ -150,6 +151,10 @@ def _run(
             died = f"the kernel died: {exc} {_tail(log)}"
         except Exception as exc:  # a kernel that does not start (no ipykernel...): say why, compare nothing
             died = f"the run stopped: {type(exc).__name__}: {exc} {_tail(log)}"
+        finally:
+            # nbclient leaves a kernel it did not create running: stop ours, every time.
+            if km.has_kernel:
+                km.shutdown_kernel(now=True)
     failures = []
     for number, cell in zip(numbers, nb.cells):
         for out in cell.get("outputs", []):

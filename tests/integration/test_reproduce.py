@@ -80,12 +80,28 @@ def project(tmp_path_factory):
     return folder, outputs
 
 
+def _child_kernels() -> set[int]:
+    """This process's child kernel processes (Linux /proc)."""
+    me, out = str(os.getpid()), set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if fields[1] == me and b"ipykernel" in cmdline:
+            out.add(int(stat.parent.name))
+    return out
+
+
 def test_a_seeded_version_reproduces_bit_for_bit(project):
     import jupyter_mvc
 
     folder, _ = project
     before = _tree_digest(folder)
+    kernels = _child_kernels()
     report = jupyter_mvc.reproduce("HEAD~2", path=folder)
+    assert _child_kernels() <= kernels, "the reproduction's kernel is stopped, not left running"
     assert _tree_digest(folder) == before, "reproduce must not change the user's folder (its .git included)"
     by_name = {v.name: v for v in report.variables}
     assert set(by_name) == {"w", "clf", "acc", "labels"}
