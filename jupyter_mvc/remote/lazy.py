@@ -36,12 +36,11 @@ class RemoteChunks:
     def _locate(self, refresh: bool) -> dict[str, tuple[str, PackIndex]]:
         if self._where is None or refresh:
             where: dict[str, tuple[str, PackIndex]] = {}
-            for name in remotes.read(self.repo):
+            for name, remote in remotes.read(self.repo).items():
                 if refresh:
                     refresh_indexes(self.repo, name, self._transport(name))
-                private = remotes.read(self.repo)[name].encrypted
                 folder = remotes.cache_dir(self.repo, name) / "packs"
-                for index in packs.cached_indexes(folder, check_id=not private).values():
+                for index in packs.cached_indexes(folder, check_id=not remote.encrypted).values():
                     for oid in index.objects:
                         where.setdefault(oid, (name, index))
             self._where = where

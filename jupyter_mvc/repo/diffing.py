@@ -4,7 +4,7 @@ A variable whose data cannot be loaded (untrusted, damaged) still shows its summ
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING
 
 from .. import arraydiff
@@ -16,12 +16,22 @@ if TYPE_CHECKING:
     from .repository import Repo
 
 
-def diff(repo: Repo, old: str, new: str = "HEAD", *, allowed: set[str], trust: bool = False) -> VersionDiff:
+def diff(
+    repo: Repo,
+    old: str,
+    new: str = "HEAD",
+    *,
+    allowed: set[str],
+    trust: bool = False,
+    names: Collection[str] | None = None,
+) -> VersionDiff:
     """Variables added/removed/changed (with per-array change counts and max |delta|),
-    params and scalar metrics that differ."""
+    params and scalar metrics that differ. `names`: only those variables (the others are
+    not compared, so not loaded)."""
     a, b = repo.show(old), repo.show(new)
     changes = []
-    for name in sorted(a.manifest.variables.keys() | b.manifest.variables.keys()):
+    every = a.manifest.variables.keys() | b.manifest.variables.keys()
+    for name in sorted(every if names is None else every & set(names)):
         ea, eb = a.manifest.variables.get(name), b.manifest.variables.get(name)
         if ea is None or eb is None:
             changes.append(

@@ -55,7 +55,10 @@ def merge(
     m_ours, m_theirs = repo.manifest(ours), repo.manifest(theirs)
     plan = merging.plan(m_base, m_ours, m_theirs, take, strategy)
     if plan.conflicts:
-        raise MergeConflictError(rev, [(c.names, c.kind, _describe(repo, c, ours, theirs)) for c in plan.conflicts])
+        deltas = _deltas(repo, ours, theirs, [n for c in plan.conflicts for n in c.names])
+        raise MergeConflictError(
+            rev, [(c.names, c.kind, _describe(repo, c, ours, theirs, deltas)) for c in plan.conflicts]
+        )
     notes: list[str] = []
     combined: dict[str, Any] = {}
     for name, how in plan.combine.items():
@@ -97,7 +100,26 @@ def _entries(
     return out
 
 
-def _describe(repo: Repo, conflict: merging.Conflict, ours: str, theirs: str) -> list[str]:
+def _deltas(repo: Repo, ours: str, theirs: str, names: list[str]) -> dict[str, list[str]]:
+    """name -> "max |Δ|" lines for the conflicting arrays, from ONE diff of just those
+    variables (the rest of both versions is neither loaded nor compared)."""
+    try:
+        diff = repo.diff(ours, theirs, names=names)
+    except MvcError:
+        return {}
+    out: dict[str, list[str]] = {}
+    for change in diff.variables:
+        for t in change.tensors:
+            if t.max_abs_delta is not None and t.changed:
+                out.setdefault(change.name, []).append(
+                    f"max |Δ| ours vs theirs {fmt.number(t.max_abs_delta)} ({change.name}{t.path}, {t.changed}/{t.total} values differ)"
+                )
+    return out
+
+
+def _describe(
+    repo: Repo, conflict: merging.Conflict, ours: str, theirs: str, deltas: dict[str, list[str]]
+) -> list[str]:
     """One line per side (summary and headline metrics) and, for arrays that changed on
     both, how far apart the sides are."""
     lines = []
@@ -107,17 +129,7 @@ def _describe(repo: Repo, conflict: merging.Conflict, ours: str, theirs: str) ->
         what = "; ".join(f"{n}: {_brief(manifest.variables[n])}" for n in present) or "deleted"
         metrics = fmt.metric_pairs(repo.info(sha).metrics)
         lines.append(f"{label:<6} {sha[:8]} {fmt.printable(what)[:140]}" + (f"  [{metrics}]" if metrics else ""))
-    try:
-        diff = repo.diff(ours, theirs)
-    except MvcError:
-        return lines
-    for change in diff.variables:
-        if change.name in conflict.names:
-            for t in change.tensors:
-                if t.max_abs_delta is not None and t.changed:
-                    lines.append(
-                        f"max |Δ| ours vs theirs {fmt.number(t.max_abs_delta)} ({change.name}{t.path}, {t.changed}/{t.total} values differ)"
-                    )
+    lines += [line for name in conflict.names for line in deltas.get(name, [])]
     return lines[:8]
 
 

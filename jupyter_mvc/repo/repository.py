@@ -423,10 +423,19 @@ class Repo:
         return result
 
     # -- diff --------------------------------------------------------------------------------
-    def diff(self, old: str, new: str = "HEAD", *, trust: bool = False, allow: Iterable[str] = ()) -> VersionDiff:
+    def diff(
+        self,
+        old: str,
+        new: str = "HEAD",
+        *,
+        trust: bool = False,
+        allow: Iterable[str] = (),
+        names: Iterable[str] | None = None,
+    ) -> VersionDiff:
         """Variables added/removed/changed (with per-array change counts and max |delta|),
-        params and scalar metrics that differ (see diffing.py)."""
-        return diffing.diff(self, old, new, allowed=self._allowed_globals(allow), trust=trust)
+        params and scalar metrics that differ (see diffing.py); `names`: only those variables."""
+        only = None if names is None else set(names)
+        return diffing.diff(self, old, new, allowed=self._allowed_globals(allow), trust=trust, names=only)
 
 
 def _json_bytes(obj: Any) -> bytes:

@@ -175,3 +175,22 @@ def test_fast_forward_when_ours_is_behind(git_repo):
     jupyter_mvc.checkout("main", path=git_repo)
     result = jupyter_mvc.merge("exp", path=git_repo)
     assert result.outcome == "fast-forward" and jupyter_mvc.resolve("main", path=git_repo) == tip
+
+
+def test_a_conflict_compares_only_the_conflicting_variables(git_repo):
+    """The "max |Δ|" lines come from a diff of just the conflicting names: a large
+    variable changed on one side only is neither loaded nor compared."""
+    _setup(
+        git_repo,
+        {"w": np.zeros(4), "big": np.zeros(1000)},
+        {"w": np.ones(4), "big": np.ones(1000)},
+        {"w": np.full(4, 3.0)},
+    )
+    with jupyter_mvc.open_repo(git_repo) as repo:
+        only = repo.diff("main", "exp", names=["w"])
+        assert [c.name for c in only.variables] == ["w"] and only.variables[0].tensors
+        assert {c.name for c in repo.diff("main", "exp").variables} == {"w", "big"}
+    with pytest.raises(MergeConflictError) as stopped:
+        jupyter_mvc.merge("exp", path=git_repo)
+    assert stopped.value.names == ["w"] and "max |Δ| ours vs theirs 2" in str(stopped.value)
+    assert "big" not in str(stopped.value)
