@@ -99,7 +99,7 @@ def push(
     have = {oid for index in indexes.values() for oid in index.objects}
     missing = {oid: size for oid, size in needed.items() if oid not in have}
     todo = packs.plan(missing)  # what an interrupted push finished is in `have`: never sent twice
-    sent = _upload_packs(repo, name, t, todo, progress)
+    sent = _upload_packs(repo, name, t, todo, sum(missing.values()), progress)
     refs = [(BRANCHES if ref.startswith("heads/") else TAGS) + ref.split("/", 1)[1] for ref in updates]
     history_bytes = history.upload_bundle(repo, t, refs, known)
     moved: dict[str, tuple[str | None, str]] = {}
@@ -129,8 +129,10 @@ def push(
     )
 
 
-def _upload_packs(repo: Repo, name: str, t: Transport, groups: list[list[str]], progress: Progress | None) -> int:
-    total = sum(repo.store.content_size(oid) for g in groups for oid in g)
+def _upload_packs(
+    repo: Repo, name: str, t: Transport, groups: list[list[str]], total: int, progress: Progress | None
+) -> int:
+    """Build and upload `groups` as packs (`total`: their chunks' bytes, from the manifests)."""
     done = [0]
     lock = threading.Lock()
     cache = remotes.cache_dir(repo, name) / "packs"
