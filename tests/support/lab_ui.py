@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +68,28 @@ def notebook(cells: list[str]) -> dict:
             for i, src in enumerate(cells)
         ],
     }
+
+
+def require_labextension() -> None:
+    """Our own product, not an absent tool: a broken extension build fails, never skips."""
+    if not labextension_installed():
+        pytest.fail(
+            "the jupyter-mvc labextension is not installed: `pip install -e '.[test]'` builds it (needs node and npm)"
+        )
+
+
+@contextmanager
+def browser_page(last_screenshot: str, timeout_ms: int = WAIT_MS) -> Iterator[Any]:
+    """A page of headless Chromium; a screenshot named `last_screenshot` is kept in
+    ARTIFACTS however the test ends."""
+    sync_api = require_browser()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1500, "height": 950})
+        page.set_default_timeout(timeout_ms)
+        try:
+            yield page
+        finally:
+            page.screenshot(path=str(ARTIFACTS / last_screenshot))
+            browser.close()

@@ -15,17 +15,15 @@ import pytest
 from tests.support.git import git
 from tests.support.lab_server import running_server
 from tests.support.lab_ui import (
-    ARGS,
     ARTIFACTS,
-    CHROMIUM,
     READY,
-    WAIT_MS,
-    labextension_installed,
+    browser_page,
     notebook,
     require_browser,
+    require_labextension,
 )
 
-sync_api = require_browser()
+require_browser()  # skips the module, saying why, without Playwright, Chromium or JupyterLab
 
 
 SIDEBAR = "#jupyter-mvc-versions"
@@ -33,11 +31,7 @@ SIDEBAR = "#jupyter-mvc-versions"
 
 @pytest.fixture
 def lab(tmp_path):
-    if not labextension_installed():
-        # Our own product, not an absent tool: a broken build must fail, not skip.
-        pytest.fail(
-            "the jupyter-mvc labextension is not installed: `pip install -e '.[test]'` builds it (needs node and npm)"
-        )
+    require_labextension()
     import numpy as np
 
     import jupyter_mvc
@@ -59,16 +53,8 @@ def lab(tmp_path):
 
 @pytest.fixture
 def page(lab):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1500, "height": 950})
-        page.set_default_timeout(WAIT_MS)
-        try:
-            yield page
-        finally:
-            page.screenshot(path=str(ARTIFACTS / "merge-last.png"))
-            browser.close()
+    with browser_page("merge-last.png") as page:
+        yield page
 
 
 def test_merge_a_conflicting_branch_from_the_sidebar(lab, page):

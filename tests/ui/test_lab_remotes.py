@@ -14,17 +14,15 @@ import pytest
 from tests.support.git import git
 from tests.support.lab_server import running_server
 from tests.support.lab_ui import (
-    ARGS,
     ARTIFACTS,
-    CHROMIUM,
     READY,
-    WAIT_MS,
-    labextension_installed,
+    browser_page,
     notebook,
     require_browser,
+    require_labextension,
 )
 
-sync_api = require_browser()
+require_browser()  # skips the module, saying why, without Playwright, Chromium or JupyterLab
 
 
 # Record every text the busy indicator shows (it may be up for less than a poll).
@@ -44,11 +42,7 @@ def text_is(selector: str, text: str) -> str:
 
 @pytest.fixture
 def lab(tmp_path):
-    if not labextension_installed():
-        # Our own product, not an absent tool: a broken build must fail, not skip.
-        pytest.fail(
-            "the jupyter-mvc labextension is not installed: `pip install -e '.[test]'` builds it (needs node and npm)"
-        )
+    require_labextension()
     from jupyter_mvc import api
 
     root = tmp_path / "work"
@@ -62,16 +56,8 @@ def lab(tmp_path):
 
 @pytest.fixture
 def page(lab):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1500, "height": 950})
-        page.set_default_timeout(WAIT_MS)
-        try:
-            yield page
-        finally:
-            page.screenshot(path=str(ARTIFACTS / "remotes-last.png"))
-            browser.close()
+    with browser_page("remotes-last.png") as page:
+        yield page
 
 
 def test_push_fetch_and_pull_from_the_sidebar(lab, page, tmp_path):

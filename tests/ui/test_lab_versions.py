@@ -15,17 +15,16 @@ import pytest
 from tests.support.git import git
 from tests.support.lab_server import running_server
 from tests.support.lab_ui import (
-    ARGS,
     ARTIFACTS,
-    CHROMIUM,
     READY,
     WAIT_MS,
-    labextension_installed,
+    browser_page,
     notebook,
     require_browser,
+    require_labextension,
 )
 
-sync_api = require_browser()
+require_browser()  # skips the module, saying why, without Playwright, Chromium or JupyterLab
 
 
 CELLS = [
@@ -49,11 +48,7 @@ KERNEL_EVAL = """async (expr) => {
 
 @pytest.fixture
 def lab(tmp_path):
-    if not labextension_installed():
-        # Our own product, not an absent tool: a broken build must fail, not skip.
-        pytest.fail(
-            "the jupyter-mvc labextension is not installed: `pip install -e '.[test]'` builds it (needs node and npm)"
-        )
+    require_labextension()
     root = tmp_path / "work"
     root.mkdir()
     git(root, "init", "-q", "-b", "master")
@@ -64,16 +59,8 @@ def lab(tmp_path):
 
 @pytest.fixture
 def page(lab):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1500, "height": 950})
-        page.set_default_timeout(WAIT_MS)
-        try:
-            yield page
-        finally:
-            page.screenshot(path=str(ARTIFACTS / "last.png"))
-            browser.close()
+    with browser_page("last.png") as page:
+        yield page
 
 
 def test_sidebar_lists_commits_and_checks_out_into_the_kernel(lab, page):
@@ -174,52 +161,47 @@ CURRENT_SUBJECT = "() => document.querySelector('#jupyter-mvc-versions .jp-mvc-c
 
 @pytest.mark.skipif(not DEMO.exists(), reason="demo.ipynb is not in the repository yet")
 def test_demo_notebook_in_lab(tmp_path):
-    if not labextension_installed():
-        pytest.fail("the jupyter-mvc labextension is not installed: `pip install -e '.[test]'` builds it")
+    require_labextension()
     root = tmp_path / "work"
     root.mkdir()
     git(root, "init", "-q", "-b", "master")
     shutil.copy(DEMO, root / "demo.ipynb")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with running_server(root, tmp_path / "server", lab=True) as base, sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1500, "height": 950})
-        page.set_default_timeout(WAIT_MS * 3)  # the demo trains several models
-        try:
-            page.goto(f"{base}lab/tree/demo.ipynb")
-            page.wait_for_function("() => window.jupyterapp?.shell?.currentWidget?.sessionContext")
-            assert page.evaluate(READY) == "demo.ipynb"
-            page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-            # Every code cell ran (has an execution count) and the kernel is idle again.
-            page.wait_for_function("""() => {
-              const panel = window.jupyterapp.shell.currentWidget;
-              return panel.content.widgets.every(c => c.model.type !== 'code' || c.model.executionCount)
-                && panel.sessionContext.session.kernel.status === 'idle';
-            }""")
-            errors = page.locator(
-                ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr'] .jp-RenderedText, .jp-RenderedText[data-mime-type='application/vnd.jupyter.error']"
-            )
-            assert errors.count() == 0, errors.all_inner_texts()
-            page.locator(".jp-OutputArea .mvc-timeline").first.wait_for()
-            page.evaluate("() => window.jupyterapp.shell.activateById('jupyter-mvc-versions')")
-            page.evaluate("() => window.jupyterapp.commands.execute('jupyter-mvc:refresh')")
-            rows = page.locator("#jupyter-mvc-versions .jp-mvc-version")
-            rows.nth(3).wait_for()
-            assert page.locator("#jupyter-mvc-versions .jp-mvc-branch", has_text="l2-reg").count() == 1
-            page.locator(".jp-OutputArea .mvc-timeline").last.scroll_into_view_if_needed()
-            page.screenshot(path=str(ARTIFACTS / "demo.png"))
+    # the demo trains several models: three times the usual patience
+    with (
+        running_server(root, tmp_path / "server", lab=True) as base,
+        browser_page("demo-last.png", WAIT_MS * 3) as page,
+    ):
+        page.goto(f"{base}lab/tree/demo.ipynb")
+        page.wait_for_function("() => window.jupyterapp?.shell?.currentWidget?.sessionContext")
+        assert page.evaluate(READY) == "demo.ipynb"
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        # Every code cell ran (has an execution count) and the kernel is idle again.
+        page.wait_for_function("""() => {
+          const panel = window.jupyterapp.shell.currentWidget;
+          return panel.content.widgets.every(c => c.model.type !== 'code' || c.model.executionCount)
+            && panel.sessionContext.session.kernel.status === 'idle';
+        }""")
+        errors = page.locator(
+            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr'] .jp-RenderedText, .jp-RenderedText[data-mime-type='application/vnd.jupyter.error']"
+        )
+        assert errors.count() == 0, errors.all_inner_texts()
+        page.locator(".jp-OutputArea .mvc-timeline").first.wait_for()
+        page.evaluate("() => window.jupyterapp.shell.activateById('jupyter-mvc-versions')")
+        page.evaluate("() => window.jupyterapp.commands.execute('jupyter-mvc:refresh')")
+        rows = page.locator("#jupyter-mvc-versions .jp-mvc-version")
+        rows.nth(3).wait_for()
+        assert page.locator("#jupyter-mvc-versions .jp-mvc-branch", has_text="l2-reg").count() == 1
+        page.locator(".jp-OutputArea .mvc-timeline").last.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "demo.png"))
 
-            # Check out the oldest version from the sidebar; the kernel's weights change.
-            before = page.evaluate(KERNEL_EVAL, "float(W.sum())")
-            oldest = rows.last.locator(".jp-mvc-subject").inner_text()
-            rows.last.locator(".jp-mvc-checkout").click()
-            page.wait_for_function(
-                f"() => document.querySelector('.jp-Dialog') || ({CURRENT_SUBJECT})() === {json.dumps(oldest)}"
-            )
-            if page.locator(".jp-Dialog").count():
-                page.locator(".jp-Dialog .jp-mod-accept").click()  # discard: the test changed nothing we keep
-            page.wait_for_function(f"() => ({CURRENT_SUBJECT})() === {json.dumps(oldest)}")
-            assert page.evaluate(KERNEL_EVAL, "float(W.sum())") != before
-        finally:
-            page.screenshot(path=str(ARTIFACTS / "demo-last.png"))
-            browser.close()
+        # Check out the oldest version from the sidebar; the kernel's weights change.
+        before = page.evaluate(KERNEL_EVAL, "float(W.sum())")
+        oldest = rows.last.locator(".jp-mvc-subject").inner_text()
+        rows.last.locator(".jp-mvc-checkout").click()
+        page.wait_for_function(
+            f"() => document.querySelector('.jp-Dialog') || ({CURRENT_SUBJECT})() === {json.dumps(oldest)}"
+        )
+        if page.locator(".jp-Dialog").count():
+            page.locator(".jp-Dialog .jp-mod-accept").click()  # discard: the test changed nothing we keep
+        page.wait_for_function(f"() => ({CURRENT_SUBJECT})() === {json.dumps(oldest)}")
+        assert page.evaluate(KERNEL_EVAL, "float(W.sum())") != before
