@@ -29,3 +29,15 @@ def shell(git_repo, monkeypatch, capsys):
     ip.run_cell("%mv_autocommit off")
     jupyter_mvc.unload_ipython_extension(ip)
     ip.reset(new_session=False)
+
+
+@pytest.fixture(scope="module")
+def rest_server(tmp_path_factory):
+    """One real jupyter_server with the extension for a module, over an empty root (each
+    test makes its own project folder in it); call it with tests.support.lab_server.call_api."""
+    pytest.importorskip("jupyter_server", reason="jupyter_server is not installed (pip install -e '.[test]')")
+    from tests.support.lab_server import API_TOKEN, running_server
+
+    root = tmp_path_factory.mktemp("root")
+    with running_server(root, tmp_path_factory.mktemp("server"), token=API_TOKEN) as base:
+        yield base, root

@@ -48,7 +48,7 @@ def server(tmp_path_factory):
 
 
 def call(base, endpoint, params=None, **kw):
-    return call_api(base, TOKEN, endpoint, params, **kw)
+    return call_api(base, endpoint, params, token=TOKEN, **kw)
 
 
 def test_log_lists_versions_with_graph_metrics_and_tags(server):

@@ -13,23 +13,9 @@ pytest.importorskip("jupyter_server", reason="jupyter_server is not installed (p
 
 from jupyter_mvc import api  # noqa: E402
 from tests.support.git import git  # noqa: E402
-from tests.support.lab_server import call_api, running_server  # noqa: E402
-
-TOKEN = "test-token-for-merge"
+from tests.support.lab_server import call_api  # noqa: E402
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]  # one real jupyter_server for the module
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """One server over an empty root; each test makes its own project folder in it."""
-    root = tmp_path_factory.mktemp("root")
-    with running_server(root, tmp_path_factory.mktemp("server"), token=TOKEN) as base:
-        yield base, root
-
-
-def call(base, endpoint, params=None, **kw):
-    return call_api(base, TOKEN, endpoint, params, **kw)
 
 
 def project(root, name, base: dict, ours: dict, theirs: dict):
@@ -48,12 +34,12 @@ def project(root, name, base: dict, ours: dict, theirs: dict):
     return proj, ours_id, theirs_id
 
 
-def test_a_clean_merge_is_a_version_with_two_parents_in_the_log(server):
-    base, root = server
+def test_a_clean_merge_is_a_version_with_two_parents_in_the_log(rest_server):
+    base, root = rest_server
     proj, ours, theirs = project(
         root, "clean", {"a": np.zeros(3), "b": np.zeros(3)}, {"a": np.ones(3)}, {"b": np.full(3, 2.0)}
     )
-    status, reply = call(base, "merge", body={"path": "clean/nb.ipynb", "rev": "exp"})
+    status, reply = call_api(base, "merge", body={"path": "clean/nb.ipynb", "rev": "exp"})
     assert status == 200, reply
     assert set(reply) == {"outcome", "version", "taken", "notes", "message"}
     assert reply["outcome"] == "merged" and reply["taken"] == {"a": "ours", "b": "theirs"}
@@ -66,24 +52,24 @@ def test_a_clean_merge_is_a_version_with_two_parents_in_the_log(server):
     )
     assert api.load("HEAD", "b", path=proj).tolist() == [2.0] * 3
 
-    status, log = call(base, "log", {"path": "clean/nb.ipynb", "all": "1"})
+    status, log = call_api(base, "log", {"path": "clean/nb.ipynb", "all": "1"})
     assert status == 200, log
     top = log["versions"][0]
     assert (top["id"], top["parents"], top["is_head"], log["branch"]) == (merged["id"], [ours, theirs], True, "main")
     assert {v["subject"] for v in log["versions"]} == {"Merge exp into main", "ours", "theirs", "base"}
     assert log["lanes"] == 2  # the merge is drawn with both sides
 
-    status, again = call(base, "merge", body={"path": "clean", "rev": "exp"})
+    status, again = call_api(base, "merge", body={"path": "clean", "rev": "exp"})
     assert status == 200 and again["outcome"] == "up to date", again
     assert again["version"]["id"] == merged["id"] and again["message"] == f"Already up to date with {theirs[:8]}."
 
 
-def test_a_conflict_is_a_409_listing_each_conflict_and_take_resolves_it(server):
-    base, root = server
+def test_a_conflict_is_a_409_listing_each_conflict_and_take_resolves_it(rest_server):
+    base, root = rest_server
     proj, ours, theirs = project(
         root, "conflict", {"w": np.zeros(4), "k": 1}, {"w": np.ones(4)}, {"w": np.full(4, 3.0)}
     )
-    status, err = call(base, "merge", body={"path": "conflict/nb.ipynb", "rev": "exp"})
+    status, err = call_api(base, "merge", body={"path": "conflict/nb.ipynb", "rev": "exp"})
     assert status == 409, err
     assert set(err) == {"error", "message", "conflicts"} and err["error"] == "MergeConflictError"
     assert "1 conflict(s); nothing was written, the kernel is unchanged" in err["message"]
@@ -97,27 +83,27 @@ def test_a_conflict_is_a_409_listing_each_conflict_and_take_resolves_it(server):
     # Nothing was written.
     assert api.resolve("HEAD", path=proj) == ours and len(api.log(path=proj, all=True)) == 3
 
-    status, reply = call(base, "merge", body={"path": "conflict", "rev": "exp", "take": {"w": "theirs"}})
+    status, reply = call_api(base, "merge", body={"path": "conflict", "rev": "exp", "take": {"w": "theirs"}})
     assert status == 200, reply
     assert reply["outcome"] == "merged" and reply["taken"] == {"w": "theirs (--take)", "k": "both"}
     assert reply["version"]["parents"] == [ours, theirs]
     assert "theirs (--take)" in reply["message"]
     assert api.load("HEAD", "w", path=proj).tolist() == [3.0] * 4
-    status, log = call(base, "log", {"path": "conflict", "all": "1"})
+    status, log = call_api(base, "log", {"path": "conflict", "all": "1"})
     assert log["versions"][0]["parents"] == [ours, theirs]
 
 
-def test_a_strategy_combines_the_weights_of_a_conflict(server):
-    base, root = server
+def test_a_strategy_combines_the_weights_of_a_conflict(rest_server):
+    base, root = rest_server
     proj, ours, theirs = project(root, "average", {"w": np.zeros(2)}, {"w": np.full(2, 2.0)}, {"w": np.full(2, 4.0)})
-    status, reply = call(base, "merge", body={"path": "average", "rev": "exp", "strategy": {"w": "average"}})
+    status, reply = call_api(base, "merge", body={"path": "average", "rev": "exp", "strategy": {"w": "average"}})
     assert status == 200, reply
     assert reply["taken"] == {"w": "average"} and reply["version"]["parents"] == [ours, theirs]
     assert api.load("HEAD", "w", path=proj).tolist() == [3.0, 3.0]
 
 
-def test_a_conflict_no_strategy_can_resolve_offers_none(server):
-    base, root = server
+def test_a_conflict_no_strategy_can_resolve_offers_none(rest_server):
+    base, root = rest_server
     proj = root / "deleted"
     proj.mkdir()
     git(proj, "init", "-q", "-b", "master")
@@ -127,7 +113,7 @@ def test_a_conflict_no_strategy_can_resolve_offers_none(server):
     api.commit({"w": np.ones(2)}, "change w", path=proj)
     api.checkout("main", path=proj)
     api.rm(["w"], path=proj)
-    status, err = call(base, "merge", body={"path": "deleted", "rev": "exp"})
+    status, err = call_api(base, "merge", body={"path": "deleted", "rev": "exp"})
     assert status == 409, err
     assert err["conflicts"] == [
         {
@@ -137,14 +123,14 @@ def test_a_conflict_no_strategy_can_resolve_offers_none(server):
             "strategies": [],
         }
     ]
-    status, err = call(base, "merge", body={"path": "deleted", "rev": "exp", "strategy": {"w": "average"}})
+    status, err = call_api(base, "merge", body={"path": "deleted", "rev": "exp", "strategy": {"w": "average"}})
     assert status == 400 and "take" in err["message"], err
-    status, reply = call(base, "merge", body={"path": "deleted", "rev": "exp", "take": {"w": "ours"}})
+    status, reply = call_api(base, "merge", body={"path": "deleted", "rev": "exp", "take": {"w": "ours"}})
     assert status == 200 and reply["taken"]["keep"] == "both" and "w" not in reply["taken"], reply
 
 
-def test_bad_requests_are_json_errors_that_say_the_fix(server):
-    base, root = server
+def test_bad_requests_are_json_errors_that_say_the_fix(rest_server):
+    base, root = rest_server
     proj, ours, _ = project(root, "bad", {"w": np.zeros(2)}, {"w": np.ones(2)}, {"w": np.full(2, 3.0)})
     cases = [
         ({"path": "bad"}, 400, "missing parameter 'rev'"),
@@ -157,6 +143,6 @@ def test_bad_requests_are_json_errors_that_say_the_fix(server):
         ({"path": "../outside", "rev": "exp"}, 403, "outside the server root"),
     ]
     for body, code, text in cases:
-        status, err = call(base, "merge", body=body)
+        status, err = call_api(base, "merge", body=body)
         assert status == code and set(err) == {"error", "message"} and text in err["message"], (body, status, err)
     assert api.resolve("HEAD", path=proj) == ours  # none of them wrote anything

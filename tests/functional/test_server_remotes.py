@@ -16,23 +16,9 @@ pytest.importorskip("jupyter_server", reason="jupyter_server is not installed (p
 
 from jupyter_mvc import api  # noqa: E402
 from tests.support.git import git  # noqa: E402
-from tests.support.lab_server import call_api, running_server  # noqa: E402
-
-TOKEN = "test-token-for-remotes"
+from tests.support.lab_server import call_api  # noqa: E402
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]  # one real jupyter_server for the module
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """One server over an empty root; each test makes its own project folder in it."""
-    root = tmp_path_factory.mktemp("root")
-    with running_server(root, tmp_path_factory.mktemp("server"), token=TOKEN) as base:
-        yield base, root
-
-
-def call(base, endpoint, params=None, **kw):
-    return call_api(base, TOKEN, endpoint, params, **kw)
 
 
 def project(root, name, tmp_path, versions=("first",)):
@@ -51,14 +37,14 @@ def project(root, name, tmp_path, versions=("first",)):
 
 
 def origin(base, path):
-    status, data = call(base, "remotes", {"path": path})
+    status, data = call_api(base, "remotes", {"path": path})
     assert status == 200, data
     assert [r["name"] for r in data["remotes"]][:1] == ["origin"], data
     return data, data["remotes"][0]
 
 
-def test_counts_before_and_after_a_push_then_a_teammates_version_is_fetched_and_pulled(server, tmp_path):
-    base, root = server
+def test_counts_before_and_after_a_push_then_a_teammates_version_is_fetched_and_pulled(rest_server, tmp_path):
+    base, root = rest_server
     proj, remote = project(root, "flow", tmp_path)
     head = api.head(path=proj).version
 
@@ -67,7 +53,7 @@ def test_counts_before_and_after_a_push_then_a_teammates_version_is_fetched_and_
     assert o["url"] == remote.as_uri() and o["unsafe"] is False
     assert (o["ahead"], o["behind"], o["tracking"], o["branches"], o["heard_at"]) == (1, 0, None, {}, None)
 
-    status, reply = call(base, "push", body={"path": "flow/nb.ipynb", "remote": "origin"})
+    status, reply = call_api(base, "push", body={"path": "flow/nb.ipynb", "remote": "origin"})
     assert status == 200, reply
     assert reply["op"] == "push" and reply["remote"] == "origin"
     assert reply["report"]["moved"] == {"heads/main": [None, head]} and reply["report"]["versions"] == 1
@@ -81,7 +67,7 @@ def test_counts_before_and_after_a_push_then_a_teammates_version_is_fetched_and_
     assert (op["op"], op["remote"], op["running"], op["error"]) == ("push", "origin", False, None)
     assert op["finished"] >= op["started"]
 
-    status, reply = call(base, "push", body={"path": "flow"})  # remote defaults to origin
+    status, reply = call_api(base, "push", body={"path": "flow"})  # remote defaults to origin
     assert status == 200 and reply["report"]["moved"] == {} and "Everything up to date" in reply["message"]
 
     # A teammate clones, adds a version and pushes it: unseen here until a fetch.
@@ -92,14 +78,14 @@ def test_counts_before_and_after_a_push_then_a_teammates_version_is_fetched_and_
     _, o = origin(base, "flow")
     assert (o["ahead"], o["behind"]) == (0, 0)
 
-    status, reply = call(base, "fetch", body={"path": "flow", "remote": "origin"})
+    status, reply = call_api(base, "fetch", body={"path": "flow", "remote": "origin"})
     assert status == 200, reply
     assert reply["report"]["branches"] == {"main": [head, theirs]}
     assert f"origin/main: {head[:8]} -> {theirs[:8]}" in reply["message"]
     _, o = origin(base, "flow")
     assert (o["ahead"], o["behind"], o["tracking"]) == (0, 1, theirs)
 
-    status, reply = call(base, "pull", body={"path": "flow", "remote": "origin"})
+    status, reply = call_api(base, "pull", body={"path": "flow", "remote": "origin"})
     assert status == 200, reply
     report = reply["report"]
     assert (report["outcome"], report["branch"], report["old"], report["new"]) == ("fast-forward", "main", head, theirs)
@@ -107,40 +93,40 @@ def test_counts_before_and_after_a_push_then_a_teammates_version_is_fetched_and_
     assert "main: fast-forward" in reply["message"] and "%mv_checkout main" in reply["message"]
     _, o = origin(base, "flow")
     assert (o["ahead"], o["behind"]) == (0, 0)
-    _, log = call(base, "log", {"path": "flow"})
+    _, log = call_api(base, "log", {"path": "flow"})
     assert log["versions"][0]["subject"] == "teammate's" and log["versions"][0]["id"] == theirs
 
-    status, reply = call(base, "pull", body={"path": "flow"})
+    status, reply = call_api(base, "pull", body={"path": "flow"})
     assert status == 200 and reply["report"]["outcome"] == "up to date"
 
 
-def test_refusals_are_json_errors_that_say_the_fix(server, tmp_path):
-    base, root = server
+def test_refusals_are_json_errors_that_say_the_fix(rest_server, tmp_path):
+    base, root = rest_server
     proj, remote = project(root, "diverged", tmp_path)
-    assert call(base, "push", body={"path": "diverged"})[0] == 200
+    assert call_api(base, "push", body={"path": "diverged"})[0] == 200
     teammate = tmp_path / "teammate"
     api.clone(remote.as_uri(), teammate)
     api.commit({"x": np.ones(4)}, "theirs", path=teammate)
     api.push(path=teammate)
     api.commit({"x": np.full(4, 7.0)}, "ours", path=proj)
 
-    status, err = call(base, "push", body={"path": "diverged"})
+    status, err = call_api(base, "push", body={"path": "diverged"})
     assert status == 409 and err["error"] == "conflict", err
     assert "rejected" in err["message"] and "fetch and merge first" in err["message"]
     data, o = origin(base, "diverged")
     assert data["operation"]["op"] == "push" and data["operation"]["error"] == err["message"]
     assert o["heard_at"] is not None  # from the first push; a refused one changes nothing
 
-    status, err = call(base, "pull", body={"path": "diverged"})
+    status, err = call_api(base, "pull", body={"path": "diverged"})
     assert status == 409 and "have diverged" in err["message"] and "merge origin/main" in err["message"], err
     _, o = origin(base, "diverged")  # the pull's fetch saw the teammate's version
     assert (o["ahead"], o["behind"]) == (1, 1)
 
-    status, err = call(base, "fetch", body={"path": "diverged", "remote": "nowhere"})
+    status, err = call_api(base, "fetch", body={"path": "diverged", "remote": "nowhere"})
     assert status == 404 and "no remote named 'nowhere'" in err["message"] and "remote add" in err["message"], err
-    status, err = call(base, "push", body={"remote": "origin"})
+    status, err = call_api(base, "push", body={"remote": "origin"})
     assert status == 400 and "missing parameter 'path'" in err["message"]
-    status, err = call(base, "remotes", {"path": "nope.ipynb"})
+    status, err = call_api(base, "remotes", {"path": "nope.ipynb"})
     assert status == 404 and "no file or folder" in err["message"]
 
     # A remote this version cannot read: the remote's error, as a 502 naming it and the fix.
@@ -148,36 +134,36 @@ def test_refusals_are_json_errors_that_say_the_fix(server, tmp_path):
     newer.mkdir()
     api.remote_add("newer", newer.as_uri(), path=proj)
     (newer / "jupyter_mvc-remote.json").write_text('{"format": 99}')
-    status, err = call(base, "fetch", body={"path": "diverged", "remote": "newer"})
+    status, err = call_api(base, "fetch", body={"path": "diverged", "remote": "newer"})
     assert status == 502 and err["error"] == "remote_error", err
     assert newer.as_uri() in err["message"] and "format 99" in err["message"] and "pip install -U" in err["message"]
     data, o = origin(base, "diverged")  # 'origin' first, then by name
     assert [r["name"] for r in data["remotes"]] == ["origin", "newer"]
 
 
-def test_a_project_without_remotes_has_none(server, tmp_path):
-    base, root = server
+def test_a_project_without_remotes_has_none(rest_server, tmp_path):
+    base, root = rest_server
     proj = root / "alone"
     proj.mkdir()
     git(proj, "init", "-q")
-    status, data = call(base, "remotes", {"path": "alone"})
+    status, data = call_api(base, "remotes", {"path": "alone"})
     assert status == 200 and data == {"branch": "main", "remotes": [], "operation": None}
-    status, err = call(base, "push", body={"path": "alone"})
+    status, err = call_api(base, "push", body={"path": "alone"})
     assert status == 404 and "no remote named 'origin'" in err["message"]
 
 
-def test_progress_is_polled_while_a_push_runs(server, tmp_path):
-    base, root = server
+def test_progress_is_polled_while_a_push_runs(rest_server, tmp_path):
+    base, root = rest_server
     proj, remote = project(root, "big", tmp_path, versions=())
     rng = np.random.default_rng(0)
     api.commit({"w": rng.random(6_000_000)}, "48 MB of noise", path=proj)  # incompressible
 
     result: dict = {}
-    pusher = threading.Thread(target=lambda: result.update(reply=call(base, "push", body={"path": "big"})))
+    pusher = threading.Thread(target=lambda: result.update(reply=call_api(base, "push", body={"path": "big"})))
     pusher.start()
     seen = []
     while pusher.is_alive():
-        status, data = call(base, "progress", {"path": "big"})
+        status, data = call_api(base, "progress", {"path": "big"})
         assert status == 200, data
         if data["operation"] is not None:
             seen.append(data["operation"])
@@ -191,7 +177,7 @@ def test_progress_is_polled_while_a_push_runs(server, tmp_path):
     assert all(op["op"] == "push" and op["remote"] == "origin" and op["finished"] is None for op in running)
     moving = [op["done"] for op in running if op["what"] == "push"]
     assert moving == sorted(moving)  # bytes only go up
-    _, data = call(base, "progress", {"path": "big"})
+    _, data = call_api(base, "progress", {"path": "big"})
     final = data["operation"]
     assert final["running"] is False and final["what"] == "push" and final["total"] > 40_000_000
     assert final["done"] >= final["total"] * 0.9

@@ -96,7 +96,10 @@ def _wait_ready(proc, base: str, token: str, log: Path) -> None:
     raise RuntimeError(f"the Jupyter server did not answer within {READY_WITHIN_S} s:\n{log.read_text()[-3000:]}")
 
 
-def call_api(base, token, endpoint, params=None, *, body=None, headers=None, auth=True, timeout=60):
+API_TOKEN = "test-token-for-the-rest-api"  # the token of the `rest_server` fixture
+
+
+def call_api(base, endpoint, params=None, *, body=None, headers=None, auth=True, timeout=60, token=API_TOKEN):
     """(status, parsed JSON body) of one request to the extension's REST API; 4xx/5xx
     replies are returned, not raised, and must never carry a Python traceback."""
     query = "?" + "&".join(f"{k}={urllib.request.quote(str(v))}" for k, v in (params or {}).items())
