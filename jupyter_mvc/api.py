@@ -302,6 +302,7 @@ def status(
     path: Where = ".",
     rev: str | None = None,
     known: Mapping[str, Iterable[tuple[str, str]]] | None = None,
+    fingerprints: MutableMapping[tuple[str, str], str] | None = None,
 ) -> Status:
     """Compare variables in `namespace` with the checked-out version (or `rev`, e.g. the
     version one kernel last committed) by content id (pickles out-of-band and hashes;
@@ -314,7 +315,12 @@ def status(
     encoding differs from the stored bytes (numpy scalars no longer sharing a dtype
     object) counts as unchanged, while a real change does not
     match any of them. The version's own codec is tried first: an unchanged array costs
-    one hash of its buffers, as before."""
+    one hash of its buffers, as before.
+
+    `fingerprints`: a memo the caller owns, (name, codec) -> the fingerprint that name's
+    value has now; read before hashing and filled with what was hashed. A kernel seeds
+    it with the values it knows have not changed since (`session.witness`)."""
+    memo: MutableMapping[tuple[str, str], str] = {} if fingerprints is None else fingerprints
     with _opened(path) as repo:
         sha = repo.refs.head() if rev is None else repo.resolve(rev)
         if sha is None:
@@ -327,7 +333,9 @@ def status(
                 continue  # a damaged entry's name: no namespace can hold it (checkout reports it)
             if name not in namespace:
                 missing.append(name)
-            elif _matches(repo, namespace[name], name, (entry.content_id, entry.codec), (known or {}).get(name, ())):
+            elif _matches(
+                repo, namespace[name], name, (entry.content_id, entry.codec), (known or {}).get(name, ()), memo
+            ):
                 unchanged.append(name)
             else:
                 changed.append(name)
@@ -337,7 +345,14 @@ def status(
         )
 
 
-def _matches(repo: Repo, obj: Any, name: str, stored: tuple[str, str], known: Iterable[tuple[str, str]]) -> bool:
+def _matches(
+    repo: Repo,
+    obj: Any,
+    name: str,
+    stored: tuple[str, str],
+    known: Iterable[tuple[str, str]],
+    memo: MutableMapping[tuple[str, str], str],
+) -> bool:
     """Whether `obj` is the value stored as `stored` (content id, codec): its fingerprint
     by that codec is the id, or matches one of the `known` pairs standing for it. Each
     codec hashes `obj` at most once; the stored codec's failure to encode `obj` raises
@@ -348,12 +363,15 @@ def _matches(repo: Repo, obj: Any, name: str, stored: tuple[str, str], known: It
     for content_id, codec in pairs:
         ids.setdefault(codec, set()).add(content_id)
     for codec in [stored[1], *sorted(ids.keys() - {stored[1]})]:
-        try:
-            fp = _canonical(obj) if codec == CANONICAL else repo.fingerprint(obj, name, codec)
-        except (SerializationError, ValueError):
-            if codec == stored[1]:
-                raise
-            continue
+        fp = memo.get((name, codec))
+        if fp is None:
+            try:
+                fp = _canonical(obj) if codec == CANONICAL else repo.fingerprint(obj, name, codec)
+            except (SerializationError, ValueError):
+                if codec == stored[1]:
+                    raise
+                continue
+            memo[name, codec] = fp
         if fp in ids[codec]:
             return True
     return False

@@ -237,16 +237,21 @@ class MvcMagics(Magics):
     @line_magic
     @friendly
     @magic_arguments()
+    @argument(
+        "--verify", action="store_true", help="hash every value (torch does not count writes through tensor.data)"
+    )
     def mv_status(self, line=""):
         """Which tracked variables changed, appeared or vanished since this kernel's last
-        commit or checkout (compared by content: hashes, writes nothing).
+        commit or checkout (compared by content, writes nothing). Values unchanged by
+        torch's own counting are not hashed again; --verify hashes them all.
 
         Examples::
 
           %mv_status
+          %mv_status --verify
         """
-        parse(self.mv_status, line)
-        print(messages.status_text(self.session.status()))
+        args = parse(self.mv_status, line)
+        print(messages.status_text(self.session.status(verify=args.verify)))
 
     @line_magic
     @friendly

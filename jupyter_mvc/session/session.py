@@ -27,6 +27,7 @@ from . import notebook as notebook_file
 from .kernel import Kernel
 from .reports import CheckoutReport, CommitReport, NotebookRestore
 from .state import SessionState, refused_name
+from .witness import witness
 
 _NO_NOTEBOOK = (
     "the notebook file (no notebook behind this kernel: a terminal, or nbclient without "
@@ -39,6 +40,8 @@ class KernelSession:
         self.kernel = kernel
         self.state = SessionState()
         self.live_notebook: tuple[str, bytes] | None = None
+        # What autocommit last found unchanged (`_quiet_key`): the same key, nothing to do.
+        self._quiet: tuple | None = None
 
     # -- where things are ------------------------------------------------------------------
     @property
@@ -202,18 +205,27 @@ class KernelSession:
             return list(self.user_variables().objects)
         return sorted(self.state.tracked)
 
-    def status(self, names: Iterable[str] | None = None) -> api.Status:
+    def status(self, names: Iterable[str] | None = None, *, verify: bool = False) -> api.Status:
         """Tracked variables changed/new/missing since this kernel's version (by content id:
         hashes the data, writes nothing). A value this kernel committed or checked out
         counts as unchanged however its codec lays it out now (`SessionState.known`). A
         variable of the version that can no longer be pickled counts as changed (and is
-        noted in `state.unpicklable`); new ones are listed without being hashed."""
+        noted in `state.unpicklable`); new ones are listed without being hashed.
+
+        Only values that may have changed are hashed: one whose witness (torch's in-place
+        counters, the skeleton, small buffers: `witness.py`) still holds reuses its last
+        fingerprints. `verify`: hash every value (writes through `tensor.data` are not
+        counted by torch)."""
         candidates = list(names) if names is not None else self.tracked_names()
         view, unhashable = dict(self.ns), {}
         known = self.state.known()
+        memo = {} if verify else self.state.seed(view, self.state.fingerprints.keys() & view.keys())
         while True:
             try:
-                st = api.status(view, candidates, path=self.path(), rev=self._baseline(), known=known)
+                st = api.status(
+                    view, candidates, path=self.path(), rev=self._baseline(), known=known, fingerprints=memo
+                )
+                self.state.keep(view, memo)
                 break
             except SerializationError as exc:
                 unhashable[exc.variable] = f"{exc.path} is not picklable ({type(exc.cause).__name__})"
@@ -310,7 +322,7 @@ class KernelSession:
         committed or checked out."""
         if not overwrite:
             return []
-        st = self.status(overwrite)
+        st = self.status(overwrite, verify=True)  # torch does not count writes through .data
         listed = {*st.changed, *st.unchanged, *st.new, *st.missing}
         entries = target.manifest.variables
         known = self.state.known()
@@ -373,11 +385,15 @@ class KernelSession:
         reason to commit; the commit skips it and its report lists it."""
         if not self.state.autocommit or "%mv_" in source or not source.strip():
             return None  # our own magics already say what they did
+        key = self._quiet_key()
+        if key is not None and key == self._quiet:
+            return None  # nothing it compares can have changed: no repository read at all
         st = self.status()
         ns, unpicklable = self.ns, self.state.unpicklable
         new = [n for n in st.new if not (n in unpicklable and id(ns[n]) == unpicklable[n])]
         st = dataclasses.replace(st, new=tuple(new))
         if not (st.changed or st.new or st.missing):
+            self._quiet = key
             return None
         names = () if self.state.track_all else [n for n in sorted(self.state.tracked) if n in self.ns]
         if not self.state.track_all and not names:
@@ -390,6 +406,26 @@ class KernelSession:
         report = self.commit(message, names, auto=True)
         unpicklable.update({n: id(ns[n]) for n in report.skipped if n in ns})
         return report
+
+    def _quiet_key(self) -> tuple | None:
+        """What autocommit's status depends on, cheaply: the baseline version, the names it
+        may compare (candidates and every name this kernel stored) with each value's witness,
+        and the values known unpicklable. None when a value has no witness (it must be
+        hashed) or the baseline is the moving HEAD."""
+        state = self.state
+        if state.version is None:
+            return None
+        ns = self.ns
+        parts = []
+        for name in sorted({*self.tracked_names(), *state.known_ids}):
+            if name not in ns:
+                parts.append((name, None))
+                continue
+            w = witness(ns[name])
+            if w is None:
+                return None
+            parts.append((name, w))
+        return (state.version, state.track_all, tuple(parts), tuple(sorted(state.unpicklable.items())))
 
 
 def _saved_before(path: str | None, last_cell: float | None) -> str | None:

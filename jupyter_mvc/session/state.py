@@ -5,12 +5,14 @@ assign."""
 from __future__ import annotations
 
 import keyword
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .. import api, codecs
 from ..errors import SerializationError
 from ..objects import VariableEntry
+from .witness import witness
 
 # Names a checkout never assigns: the kernel's own (IPython's history and display hooks,
 # builtins, the exit helpers) and any name starting with "_" (private or IPython's).
@@ -60,11 +62,16 @@ class SessionState:
     repo_path: str | None = None
     # What a commit could not capture (e.g. no notebook file) is said once per kernel.
     said: set[str] = field(default_factory=set)
+    # name -> (witness, {codec: fingerprint}) of the value the name held when last hashed,
+    # committed or checked out: while its witness holds, status reuses the fingerprints
+    # instead of hashing again (`witness.py`).
+    fingerprints: dict[str, tuple[str, dict[str, str]]] = field(default_factory=dict)
 
     def remember(self, name: str, content_id: str, codec: str, *aliases: tuple[str, str]) -> None:
         """`name`'s value in this kernel is the one stored as `content_id` (by `codec`);
         `aliases`: (id, codec) fingerprints it has here that stand for the same value."""
         self.known_ids[name] = (content_id, codec)
+        self.fingerprints.pop(name, None)  # the kernel's value may not be this one (carried forward)
         for key in [k for k in self.aliases if k[0] == name and k[1:] != (content_id, codec)]:
             del self.aliases[key]
         self.aliases.setdefault((name, content_id, codec), set()).update(aliases)
@@ -82,6 +89,37 @@ class SessionState:
             except SerializationError:
                 pass  # status then compares it by its stored id alone
         self.remember(name, entry.content_id, entry.codec, *aliases)
+        w = witness(value)
+        if w is not None:
+            # The value is the one stored: status compares it as the stored id.
+            self.fingerprints[name] = (w, {entry.codec: entry.content_id, **{c: fp for fp, c in aliases}})
+
+    def seed(self, namespace: Mapping[str, Any], names: Iterable[str]) -> dict[tuple[str, str], str]:
+        """A fingerprint memo for `api.status`: the remembered fingerprints of each of
+        `names` whose value's witness still holds (it has not changed since it was hashed)."""
+        memo: dict[tuple[str, str], str] = {}
+        for name in names:
+            cached = self.fingerprints.get(name)
+            if cached is None or name not in namespace:
+                continue
+            if witness(namespace[name]) == cached[0]:
+                memo.update(((name, codec), fp) for codec, fp in cached[1].items())
+            else:
+                del self.fingerprints[name]
+        return memo
+
+    def keep(self, namespace: Mapping[str, Any], memo: Mapping[tuple[str, str], str]) -> None:
+        """Remember what `api.status` hashed into `memo`, under each value's witness."""
+        by_name: dict[str, dict[str, str]] = {}
+        for (name, codec), fp in memo.items():
+            by_name.setdefault(name, {})[codec] = fp
+        for name, fps in by_name.items():
+            cached = self.fingerprints.get(name)
+            if cached is not None and fps.items() <= cached[1].items():
+                continue  # seeded from it, nothing new
+            w = witness(namespace[name]) if name in namespace else None
+            if w is not None:
+                self.fingerprints[name] = (w, fps)
 
     def known(self) -> dict[str, set[tuple[str, str]]]:
         """name -> the (id, codec) pairs that stand for its stored value (`api.status(known=)`)."""
