@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import floor, history, ours, report
+from . import floor, history, kernel, ours, report
 from .measure import drop_page_cache
 from .workloads import build_model
 
@@ -136,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
                 ),
             ),
             ("history and startup", lambda: history.run(cfg["versions"], work, cfg["repeats"], args.mv_log_args)),
+            ("a tracked model per cell", lambda: kernel.run(cfg["model_bytes"], work, cfg["repeats"])),
         ]
         for label, step in steps:
             t = time.perf_counter()

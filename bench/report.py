@@ -21,6 +21,7 @@ RATIOS = [
     ("checkout_cold / pickle.load cold", "ours.checkout_cold", "alt.pickle_load_cold"),
     ("checkout_warm / torch.load warm", "ours.checkout_warm", "alt.torch_load_warm"),
     ("checkout_warm / pickle.load warm", "ours.checkout_warm", "alt.pickle_load_warm"),
+    ("%mv_status / %mv_status --verify", "kernel.status", "kernel.status_verify"),
 ]
 
 
@@ -66,6 +67,8 @@ def targets(m: dict, model_bytes: int, judged: bool = True) -> list[dict]:
     add("log of the history", _median(m, "history.log"), 0.3, "s")
     load = _median(m, "startup.load_ext")
     add("%load_ext jupyter_mvc", load, 0.3, "s")
+    per_cell = (m.get("kernel.cell_autocommit") or {}).get("added_by_autocommit_s")
+    add("per cell, autocommit on, model tracked, untouched", per_cell, 0.010, "s")
     peaks = []
     for key, field in (
         ("ours.commit_first", "peak_extra_bytes"),

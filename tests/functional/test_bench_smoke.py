@@ -37,6 +37,10 @@ TIMED = [
     "history.log",
     "startup.ipython_shell",
     "startup.import_jupyter_mvc",
+    "kernel.cell_plain",
+    "kernel.cell_autocommit",
+    "kernel.status",
+    "kernel.status_verify",
 ]
 COLD = [
     "floor.read_cold",
