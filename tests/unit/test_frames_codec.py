@@ -430,3 +430,19 @@ def test_a_large_declared_buffer_in_meta_shape_is_not_trusted():
         writer.write_table(table)
     with pytest.raises(InvalidDataError, match="range index"):
         frames.decode({"format": "arrow-ipc/1", "kind": "DataFrame"}, [memoryview(sink.getvalue())])
+
+
+@pytest.mark.parametrize("column", list(_zoo().columns))
+def test_the_exactness_check_sees_one_changed_value_in_every_column_kind(column):
+    """encode's check compares natively-held columns by bytes or Arrow equality: one value
+    changed (or -0.0 for 0.0) must still count as a difference, column by column."""
+    original = _zoo()
+    changed = original.copy()
+    values = changed[column]
+    if str(values.dtype) in ("float64", "float16"):
+        changed[column] = values.where(values.index != 1, 0.0 if str(values.dtype) == "float64" else 9.0)
+    else:
+        changed[column] = values.iloc[[1, 0, 2, 3, 4]].set_axis(values.index)  # two values swapped, same dtype
+    assert str(changed[column].dtype) == str(original[column].dtype)
+    assert frames._identical(pd, original, original.copy())
+    assert not frames._identical(pd, original, changed)
