@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import floor, history, kernel, ours, report
+from . import floor, frames, history, kernel, ours, report
 from .measure import drop_page_cache
 from .workloads import build_model
 
@@ -30,6 +30,7 @@ SIZES = {
         trees=100,
         changes=1000,
         versions=10_000,
+        frame_rows=5_000_000,
     ),
     "smoke": dict(
         model_bytes=8 << 20,
@@ -40,6 +41,7 @@ SIZES = {
         trees=5,
         changes=1000,
         versions=200,
+        frame_rows=50_000,
     ),
 }
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -137,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
             ("history and startup", lambda: history.run(cfg["versions"], work, cfg["repeats"], args.mv_log_args)),
             ("a tracked model per cell", lambda: kernel.run(cfg["model_bytes"], work, cfg["repeats"])),
+            ("a 5M-row DataFrame", lambda: frames.run(cfg["frame_rows"], work, cfg["repeats"], cold)),
         ]
         for label, step in steps:
             t = time.perf_counter()

@@ -22,6 +22,9 @@ RATIOS = [
     ("checkout_warm / torch.load warm", "ours.checkout_warm", "alt.torch_load_warm"),
     ("checkout_warm / pickle.load warm", "ours.checkout_warm", "alt.pickle_load_warm"),
     ("%mv_status / %mv_status --verify", "kernel.status", "kernel.status_verify"),
+    ("frame commit / Arrow IPC write+fsync", "frame.commit_first", "frame.arrow_write_fsync"),
+    ("frame commit / pickle.dumps", "frame.commit_first", "frame.pickle_dumps"),
+    ("frame load warm / Arrow read + to_pandas", "frame.load_warm", "frame.arrow_read"),
 ]
 
 
@@ -69,6 +72,9 @@ def targets(m: dict, model_bytes: int, judged: bool = True) -> list[dict]:
     add("%load_ext jupyter_mvc", load, 0.3, "s")
     per_cell = (m.get("kernel.cell_autocommit") or {}).get("added_by_autocommit_s")
     add("per cell, autocommit on, model tracked, untouched", per_cell, 0.010, "s")
+    add("frame commit / Arrow IPC write+fsync", r.get("frame commit / Arrow IPC write+fsync"), 1.5, "x")
+    add("frame load / Arrow read + to_pandas", r.get("frame load warm / Arrow read + to_pandas"), 1.5, "x")
+    add("frame recommit after a 10-row edit", _median(m, "frame.recommit_10_rows"), 0.3, "s")
     peaks = []
     for key, field in (
         ("ours.commit_first", "peak_extra_bytes"),

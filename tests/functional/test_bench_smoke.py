@@ -41,6 +41,12 @@ TIMED = [
     "kernel.cell_autocommit",
     "kernel.status",
     "kernel.status_verify",
+    "frame.arrow_write_fsync",
+    "frame.arrow_read",
+    "frame.pickle_dumps",
+    "frame.commit_first",
+    "frame.recommit_10_rows",
+    "frame.load_warm",
 ]
 COLD = [
     "floor.read_cold",
