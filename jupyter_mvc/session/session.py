@@ -416,7 +416,7 @@ class KernelSession:
         if state.version is None:
             return None
         ns = self.ns
-        parts = []
+        parts: list[tuple[str, str | None]] = []
         for name in sorted({*self.tracked_names(), *state.known_ids}):
             if name not in ns:
                 parts.append((name, None))
