@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import ranking, sharing
 from .codecs.tensors import reduce_tensor
 from .errors import SerializationError
-from .objects import FsckReport, GcReport, Version, VersionDiff, VersionInfo
+from .objects import CommitInfo, FsckReport, GcReport, Progress, Version, VersionDiff, VersionInfo
 from .public import API
 from .remote.lazy import attach as attach_remotes
 from .repo import CheckoutResult, Repo, goals, maintenance
@@ -136,12 +136,15 @@ def commit(
     env: Mapping | None = None,
     allow_secrets: bool = False,
     carry: bool = True,
-) -> VersionInfo:
+    progress: Progress | None = None,
+) -> CommitInfo:
     """Snapshot `objects` (name -> object). With `carry` (default) the version is the whole
     tracked state: HEAD's other variables are carried forward unchanged, by reference (no
     bytes); `rm` stops tracking one. Variables sharing objects are stored as one group.
     Metrics logged with `log_metric` since the last commit are included (explicit
-    `metrics` win) and then cleared."""
+    `metrics` win) and then cleared. The version returned says what it `added` to the
+    store (bytes of new chunks). `progress(what, done, total)`: ("serialising", 0, 0),
+    then ("storing", bytes, bytes in all) per chunk, e.g. a `present.progress.ProgressLine`."""
     merged = {**_metrics.pending(), **(metrics or {})}
     with _opened(path, create=True) as repo:
         info = repo.commit(
@@ -153,8 +156,10 @@ def commit(
             env=env,
             allow_secrets=allow_secrets,
             carry=carry,
+            progress=progress,
         )
-        info = goals.after_commit(repo, info)  # followed best tags (%mv_tag --follow-best) move on improvement
+        # Followed best tags (%mv_tag --follow-best) move on improvement.
+        info = CommitInfo.of(goals.after_commit(repo, info), info.added)
     _metrics.clear()
     return info
 
@@ -215,23 +220,36 @@ def checkout(
     trust: bool = False,
     allow: Iterable[str] = (),
     refuse: Callable[[str], str | None] | None = None,
+    progress: Progress | None = None,
 ) -> CheckoutResult:
     """Load a version's variables; with `namespace`, also assign them into it. Each
     variable loads or fails on its own (`result.failed` names it and says why).
     `refuse(name)`: why a name must not be restored (None: it may), e.g. a kernel's own
-    names; refused ones are neither loaded nor assigned, and are listed in `failed`."""
+    names; refused ones are neither loaded nor assigned, and are listed in `failed`.
+    `progress("loading", bytes read, bytes in all)` per chunk."""
     with _opened(path) as repo:
-        result = repo.checkout(rev, names, new_branch=new_branch, trust=trust, allow=allow, refuse=refuse)
+        result = repo.checkout(
+            rev, names, new_branch=new_branch, trust=trust, allow=allow, refuse=refuse, progress=progress
+        )
     if namespace is not None:
         namespace.update(result.objects)
     return result
 
 
-def load(rev: str, name: str, *, path: Where = ".", trust: bool = False, allow: Iterable[str] = ()) -> Any:
+def load(
+    rev: str,
+    name: str,
+    *,
+    path: Where = ".",
+    trust: bool = False,
+    allow: Iterable[str] = (),
+    progress: Progress | None = None,
+) -> Any:
     """One variable of one version, e.g. `load("prod", "model")` in a serving process.
-    Untrusted code never runs: only allow-listed classes load unless `trust=True`."""
+    Untrusted code never runs: only allow-listed classes load unless `trust=True`.
+    `progress("loading", bytes read, bytes in all)` per chunk."""
     with _opened(path) as repo:
-        return repo.load(rev, name, trust=trust, allow=allow)
+        return repo.load(rev, name, trust=trust, allow=allow, progress=progress)
 
 
 # -- where HEAD is, branches and tags ---------------------------------------------------------

@@ -22,6 +22,7 @@ from typing import Any
 from .arraydiff import leaves
 from .atomic import write_atomic
 from .errors import ExportError
+from .objects import Progress
 
 _SAFETENSORS_DTYPES = {
     "float64": "F64",
@@ -42,12 +43,18 @@ _SAFETENSORS_DTYPES = {
 }
 
 
-def export(obj: Any, name: str, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+def export(
+    obj: Any, name: str, path: str | os.PathLike, *, overwrite: bool = False, progress: Progress | None = None
+) -> Path:
     """Write `obj` (variable `name`) to `path` in the format its suffix names; refuses to
-    replace an existing file unless `overwrite`."""
+    replace an existing file unless `overwrite`. `progress`: ("writing FILE", 0, 0) while
+    the file is built and written, then (its bytes, its bytes)."""
     path = Path(path)
     suffix = path.suffix.lower()
     check_target(name, path, overwrite=overwrite)
+    what = f"writing {path.name}"
+    if progress is not None:
+        progress(what, 0, 0)
     if suffix == ".npy":
         data = _export_npy(obj, name, path)
     elif suffix == ".safetensors":
@@ -58,7 +65,9 @@ def export(obj: Any, name: str, path: str | os.PathLike, *, overwrite: bool = Fa
         data = pickle.dumps(obj, protocol=5)
     else:
         raise ExportError(name, str(path), f"unknown file type {suffix or '(none)'!r}")
-    write_atomic(path, data)
+    n = write_atomic(path, data)
+    if progress is not None:
+        progress(what, n, n)
     return path
 
 

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 SCHEMA = 2
+
+# A long operation's progress: (what is being done, bytes done, bytes in all; 0: not known
+# yet). Called per chunk or per stage, never per byte, on the thread that runs the operation.
+Progress = Callable[[str, int, int], None]
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,18 @@ class VersionInfo:
 
 
 @dataclass(frozen=True)
+class CommitInfo(VersionInfo):
+    """The version a commit just wrote, and what writing it cost: `added`, the bytes of
+    chunks the object store did not hold yet (0: every chunk was already there)."""
+
+    added: int = 0
+
+    @classmethod
+    def of(cls, info: VersionInfo, added: int) -> CommitInfo:
+        return cls(**{f.name: getattr(info, f.name) for f in dataclasses.fields(VersionInfo)}, added=added)
+
+
+@dataclass(frozen=True)
 class Version:
     """A version in full (but with no data loaded): what `show` returns."""
 
@@ -233,12 +250,20 @@ class GcReport:
 
 
 def summary_line(summary: dict[str, Any]) -> str:
-    """A one-line human form of a variable summary (shape/dtype, params, repr head)."""
+    """A one-line human form of a variable summary (shape/dtype, params, repr head). A repr
+    that says nothing (`<x.Y object at 0x...>`) or is a table flattened onto one line (a
+    DataFrame's or Series', in summaries written before they stopped storing one) is left out."""
     parts = []
-    for key in ("shape", "dtype", "parameters", "length", "columns", "repr"):
-        if key in summary:
+    for key in ("shape", "dtype", "parameters", "length", "columns", "name", "repr"):
+        if key in summary and not (key == "repr" and _unhelpful_repr(summary)):
             parts.append(f"{key}={summary[key]}")
     return " ".join(parts)
+
+
+def _unhelpful_repr(summary: dict[str, Any]) -> bool:
+    text = str(summary.get("repr", ""))
+    table = "columns" in summary or ("length" in summary and "dtype" in summary)
+    return table or bool(re.fullmatch(r"<[\w.]+ object at 0x[0-9a-fA-F]+>", text))
 
 
 def jsonable(value: Any) -> Any:

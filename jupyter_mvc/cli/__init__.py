@@ -68,10 +68,12 @@ def _cmd_diff(args: Any) -> None:
 
 def _cmd_export(args: Any) -> None:
     from ..export import check_target, export
+    from ..present.progress import ProgressLine
 
     check_target(args.name, args.output, overwrite=args.force)  # before loading anything
-    obj = api.load(args.rev, args.name, path=args.path, trust=args.trust)
-    written = export(obj, args.name, args.output, overwrite=args.force)
+    with ProgressLine() as progress:  # on stderr, after a second: loading, then writing the file
+        obj = api.load(args.rev, args.name, path=args.path, trust=args.trust, progress=progress)
+        written = export(obj, args.name, args.output, overwrite=args.force, progress=progress)
     print(f"wrote {fmt.printable(args.name)} of {api.resolve(args.rev, path=args.path)[:8]} to {written}")
 
 

@@ -3,7 +3,9 @@ the kernel session. What the user typed (a commit message, a revision) arrives a
 *data* and is passed as arguments, never spliced into code.
 
 Request  {"id": n, "action": "checkout"|"commit"|"status"|"notebook", "rev", "message", "names", "force",
-          "allow", "path", "content"}   ("notebook": the live document, sent before a cell runs)
+          "allow", "path", "content", "progress"}   ("notebook": the live document, sent before a cell runs)
+Progress {"id": n, "progress": {"what": str, "done": bytes, "total": bytes (0: not known)}}
+         (commit and checkout, only when the request says "progress": true: zero or more before the reply)
 Reply    {"id": n, "ok": true, "result": {...}}
          {"id": n, "ok": false, "error": "<error class>", "message": str[, "names": [...]]}
 
@@ -14,6 +16,8 @@ The result keys per action are below (`_commit_json`...); the lab extension's
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import DirtyCheckoutError, MvcError
@@ -33,17 +37,20 @@ def register_comm_target(shell: Any, session: KernelSession) -> bool:
         return False
 
     def on_open(comm: Any, open_msg: Any) -> None:
-        comm.on_msg(lambda msg: comm.send(handle(session, msg["content"]["data"])))
+        comm.on_msg(lambda msg: comm.send(handle(session, msg["content"]["data"], send=comm.send)))
 
     manager.register_target(TARGET, on_open)
     return True
 
 
-def handle(session: KernelSession, data: Any) -> dict:
-    """One request -> one reply dict (errors become replies, never tracebacks)."""
+def handle(session: KernelSession, data: Any, send: Callable[[dict], object] | None = None) -> dict:
+    """One request -> one reply dict (errors become replies, never tracebacks). `send`:
+    how progress messages reach the front-end while a commit or checkout runs, for a
+    request that asks for them."""
     request_id = data.get("id") if isinstance(data, dict) else None
     try:
-        result = _dispatch(session, data)
+        progress = _progress(send, request_id) if isinstance(data, dict) and data.get("progress") is True else None
+        result = _dispatch(session, data, progress)
     except (MvcError, BadRequest) as exc:
         reply = {"id": request_id, "ok": False, "error": type(exc).__name__, "message": str(exc)}
         if isinstance(exc, DirtyCheckoutError):
@@ -66,7 +73,28 @@ class BadRequest(ValueError):
     """A comm message that does not follow the protocol above."""
 
 
-def _dispatch(session: KernelSession, data: Any) -> dict:
+class _Progress:
+    """Progress messages for one request: each new stage at once (the sidebar says what
+    runs), then at most one per `every` seconds, and the end of each stage (done == total)."""
+
+    def __init__(self, send: Callable[[dict], object], request_id: Any, every: float = 0.25):
+        self.send, self.request_id, self.every = send, request_id, every
+        self._what: str | None = None
+        self._last = 0.0
+
+    def __call__(self, what: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if what == self._what and now - self._last < self.every and not (total and done >= total):
+            return
+        self._what, self._last = what, now
+        self.send({"id": self.request_id, "progress": {"what": what, "done": done, "total": total}})
+
+
+def _progress(send: Callable[[dict], object] | None, request_id: Any) -> _Progress | None:
+    return None if send is None else _Progress(send, request_id)
+
+
+def _dispatch(session: KernelSession, data: Any, progress: _Progress | None = None) -> dict:
     if not isinstance(data, dict):
         raise BadRequest("a jupyter_mvc comm message is a JSON object with an 'action'.")
     action = data.get("action")
@@ -85,12 +113,14 @@ def _dispatch(session: KernelSession, data: Any) -> dict:
             "message": messages.status_text(st),
         }
     if action == "commit":
-        return _commit_json(session.commit(_text(data, "message"), names))
+        return _commit_json(session.commit(_text(data, "message"), names, progress=progress))
     if action == "checkout":
         allow = data.get("allow") or []
         if not isinstance(allow, list) or not all(isinstance(a, str) for a in allow):
             raise BadRequest("'allow' must be a list of MODULE.NAME strings.")
-        report = session.checkout(_text(data, "rev"), names, force=data.get("force") is True, allow=allow)
+        report = session.checkout(
+            _text(data, "rev"), names, force=data.get("force") is True, allow=allow, progress=progress
+        )
         return _checkout_json(report)
     if action == "notebook":
         return {"stored": _live_notebook(session, data)}
@@ -120,6 +150,8 @@ def _commit_json(r: CommitReport) -> dict:
         "secrets": r.secrets,
         "not_captured": r.not_captured,
         "metrics": r.version.metrics,
+        "size": r.size,
+        "added": r.added,
         "message": messages.commit_text(r),
     }
 

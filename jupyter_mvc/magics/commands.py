@@ -4,6 +4,8 @@ become one-line `UsageError`s."""
 
 from __future__ import annotations
 
+import sys
+
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
@@ -11,6 +13,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from .. import api
 from ..errors import MvcError
 from ..present import history, text
+from ..present.progress import ProgressLine
 from ..session import KernelSession
 from . import messages
 from .lines import friendly, in_frontend, pairs, parse, words_as_message
@@ -64,13 +67,15 @@ class MvcMagics(Magics):
                 [n for n in args.names if n in variables and n not in self.session.kernel.hidden_names()],
             )
             args.names, taken = [], True
-        report = self.session.commit(
-            args.message,
-            args.names,
-            metrics=pairs(args.metric, "--metric", True),
-            params=pairs(args.param, "--param", False),
-            allow_secrets=args.allow_secrets,
-        )
+        with ProgressLine(sys.stdout) as progress:  # shows after a second; the cell's output rewrites it in place
+            report = self.session.commit(
+                args.message,
+                args.names,
+                metrics=pairs(args.metric, "--metric", True),
+                params=pairs(args.param, "--param", False),
+                allow_secrets=args.allow_secrets,
+                progress=progress,
+            )
         if taken:
             print(f"{args.message!r} (taken as the message: none of those words is a variable here)")
         print(messages.commit_text(report))
@@ -135,15 +140,17 @@ class MvcMagics(Magics):
           %mv_checkout v1 --notebook
         """
         args = parse(self.mv_checkout, line)
-        report = self.session.checkout(
-            args.rev,
-            args.names,
-            force=args.force,
-            new_branch=args.branch,
-            notebook=args.notebook,
-            trust=args.trust,
-            allow=args.allow,
-        )
+        with ProgressLine(sys.stdout) as progress:
+            report = self.session.checkout(
+                args.rev,
+                args.names,
+                force=args.force,
+                new_branch=args.branch,
+                notebook=args.notebook,
+                trust=args.trust,
+                allow=args.allow,
+                progress=progress,
+            )
         print(messages.checkout_text(report))
 
     @line_magic

@@ -16,7 +16,7 @@ def commit_text(r: CommitReport) -> str:
     lines = [
         f"{'Autocommitted' if r.auto else 'Committed'} {r.version.short_id} on "
         f"{r.branch or 'detached HEAD'}: {r.version.subject!r}: {n} variable{'s' if n != 1 else ''} "
-        f"({', '.join(r.variables)}), {fmt.size(r.size)}."
+        f"({', '.join(r.variables)}), {fmt.size(r.size)}; {added_text(r.added)}."
     ]
     if r.carried:
         c = len(r.carried)
@@ -45,6 +45,12 @@ def commit_text(r: CommitReport) -> str:
     if r.created_repo is not None:
         lines.append(f"Created a Git repository at {r.created_repo} for the versions.")
     return "\n".join(lines)
+
+
+def added_text(added: int) -> str:
+    """What a commit cost the store: the variables' size is what they hold, this is what
+    was new (an edit of a few rows of a large array adds a few chunks)."""
+    return f"{fmt.size(added)} added" if added else "nothing new stored (every chunk was already there)"
 
 
 def checkout_text(r: CheckoutReport) -> str:

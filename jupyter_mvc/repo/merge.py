@@ -69,7 +69,7 @@ def merge(
     if combined:
         encoded, units = groups.encode(repo.store, combined)
         parents = {n: (e.skeleton, *e.streams) for n, e in m_ours.variables.items()}
-        entries.update(packing.store_variables(repo.store, encoded, parents, units).variables)
+        entries.update(packing.store_variables(repo.store, encoded, parents, units)[0].variables)
     ordered = {n: entries[n] for n in [*m_ours.variables, *m_theirs.variables] if n in entries}
     ordered.update(entries)
     files, file_notes = _files(repo, base, ours, theirs)

@@ -10,17 +10,42 @@ from __future__ import annotations
 import dataclasses
 import json
 import keyword
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from .. import codecs
 from ..errors import CorruptObjectError, InvalidObjectIdError, ManifestError, MvcError, VariableLoadError
-from ..objects import SCHEMA, Manifest, Stream, VariableEntry
+from ..objects import SCHEMA, Manifest, Progress, Stream, VariableEntry
 from ..present import fmt
 from ..store import ObjectStore, digest, validate_oid
 
 PACK_BELOW = 64 << 10  # buffers smaller than this share one packed stream
 Location = tuple[int, int, int]  # (stream after the skeleton, offset, length) of a buffer
+
+
+class Meter:
+    """Bytes done against a total, for a `Progress` callback: `add` per chunk (what the
+    store reports), `finish` once the work is over, so the last call says done == total
+    (also when some of it was skipped, e.g. a variable that failed to load)."""
+
+    def __init__(self, progress: Progress | None, what: str, total: int):
+        self.progress, self.what, self.total, self.done = progress, what, total, 0
+        if progress is not None:
+            progress(what, 0, total)
+
+    def add(self, n: int) -> None:
+        self.done += n
+        if self.progress is not None:
+            self.progress(self.what, min(self.done, self.total), self.total)
+
+    def finish(self) -> None:
+        if self.progress is not None and self.done != self.total:
+            self.progress(self.what, self.total, self.total)
+
+    @property
+    def on_bytes(self) -> Callable[[int], None] | None:
+        """What to hand the store (None without a callback: the store skips the calls)."""
+        return self.add if self.progress is not None else None
 
 
 def layout(enc: codecs.Encoded) -> tuple[list[Any], tuple[Location, ...]]:
@@ -67,8 +92,11 @@ def store_variables(
     encoded: Mapping[str, codecs.Encoded],
     parent: Mapping[str, Sequence[Stream]],
     groups: Sequence[tuple[codecs.Encoded, Mapping[str, VariableEntry]]] = (),
-) -> Manifest:
-    """Write every variable's streams (chunks the store lacks only) and build the manifest.
+    progress: Progress | None = None,
+) -> tuple[Manifest, int]:
+    """Write every variable's streams (chunks the store lacks only) and build the manifest;
+    returns it and the bytes newly written (what this version added to the store).
+    `progress("storing", done, total)` per chunk, in bytes of the variables' streams.
     `parent`: name -> [skeleton, streams...] of the previous version, offered position by
     position as delta bases. `groups`: (the pickle of {name: obj}, each member's own
     planned entry) of co-variables: the group's streams are written once and every member's
@@ -81,7 +109,9 @@ def store_variables(
     for (name, _enc), (datas, _locations) in zip(units, plans):
         old = parent.get(name, ())
         bases += [old[k] if k < len(old) else None for k in range(len(datas))]
-    streams, _written = store.put_many(all_buffers, bases)
+    meter = Meter(progress, "storing", sum(memoryview(b).nbytes for b in all_buffers))
+    streams, written = store.put_many(all_buffers, bases, meter.on_bytes)
+    meter.finish()
     entries, i = {}, 0
     for k, ((name, enc), (datas, locations)) in enumerate(zip(units, plans)):
         mine = streams[i : i + len(datas)]
@@ -100,7 +130,7 @@ def store_variables(
                 group=unit.content_id,
                 members=tuple(members),
             )
-    return Manifest(entries)
+    return Manifest(entries), written
 
 
 def planned_entry(store: ObjectStore, name: str, enc: codecs.Encoded) -> VariableEntry:
@@ -122,8 +152,20 @@ _NOT_DATA = (KeyboardInterrupt, SystemExit, GeneratorExit)
 _REASON_LIMIT = 300
 
 
+def entry_bytes(item: VariableEntry) -> int:
+    """The bytes `load_entry` reads for `item` (a group's streams once per group)."""
+    return item.skeleton.size + sum(s.size for s in item.streams)
+
+
 def load_entry(
-    store: ObjectStore, sha: str, item: VariableEntry, *, trust: bool, allow: set[str], whole_group: bool = False
+    store: ObjectStore,
+    sha: str,
+    item: VariableEntry,
+    *,
+    trust: bool,
+    allow: set[str],
+    whole_group: bool = False,
+    on_bytes: Callable[[int], None] | None = None,
 ) -> Any:
     """Read and decode one variable: the one place every load path (load, checkout, diff,
     every face above them) goes through. Whatever reading or decoding raises, a damaged
@@ -131,11 +173,12 @@ def load_entry(
     person or the interpreter stopping the process), becomes an `MvcError` that names
     the variable and the version, so the other variables still load and nothing from
     the data reaches a kernel's or a server's loop. A co-variable (`item.group`) is its
-    group's {name: obj} pickle: its own value, or with `whole_group` that dict."""
+    group's {name: obj} pickle: its own value, or with `whole_group` that dict.
+    `on_bytes(n)`: each chunk's bytes as it is read (`entry_bytes` in all)."""
     if not is_variable_name(item.name):
         raise ManifestError(sha[:8], f"variable {item.name!r} has a name that is not a Python identifier")
     try:
-        value = _read_and_decode(store, sha, item, trust=trust, allow=allow)
+        value = _read_and_decode(store, sha, item, trust=trust, allow=allow, on_bytes=on_bytes)
         if item.group is None:
             return value
         if not isinstance(value, dict) or item.name not in value:
@@ -158,11 +201,19 @@ def reason(exc: BaseException) -> str:
     return text if len(text) <= _REASON_LIMIT else text[: _REASON_LIMIT - 1] + "…"
 
 
-def _read_and_decode(store: ObjectStore, sha: str, item: VariableEntry, *, trust: bool, allow: set[str]) -> Any:
+def _read_and_decode(
+    store: ObjectStore,
+    sha: str,
+    item: VariableEntry,
+    *,
+    trust: bool,
+    allow: set[str],
+    on_bytes: Callable[[int], None] | None = None,
+) -> Any:
     """Read a variable's streams (sizes checked, then verified) and decode it with the safe loader."""
     try:
-        skeleton = store.read_stream(item.skeleton)
-        datas = [store.read_stream(s) for s in item.streams]
+        skeleton = store.read_stream(item.skeleton, progress=on_bytes)
+        datas = [store.read_stream(s, progress=on_bytes) for s in item.streams]
     except CorruptObjectError as exc:
         raise CorruptObjectError(exc.oid, exc.why, item.name, sha[:8]) from None
     views = [memoryview(d) for d in datas]

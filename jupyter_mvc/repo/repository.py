@@ -33,7 +33,9 @@ from ..errors import (
 )
 from ..gitrepo import CommitRecord, GitRepo
 from ..objects import (
+    CommitInfo,
     Manifest,
+    Progress,
     Stream,
     Version,
     VersionDiff,
@@ -120,7 +122,8 @@ class Repo:
         allow_secrets: bool = False,
         carry: bool = True,
         remove: Iterable[str] = (),
-    ) -> VersionInfo:
+        progress: Progress | None = None,
+    ) -> CommitInfo:
         """Snapshot `objects` (name -> live object) as a new version on the current branch.
         With `carry` (default), HEAD's other variables are carried forward unchanged, by
         reference (zero bytes), except those in `remove`: a version is the whole tracked
@@ -130,6 +133,9 @@ class Repo:
         so an unpicklable object or a leaked token leaves no trace. Chunks are durable
         before the ref moves; the ref moves with compare-and-swap and retries on top of
         concurrent commits, so none is lost.
+
+        Returns the version with `added`, the bytes it stored new. `progress`: the stage
+        ("serialising", size not known: 0), then ("storing", bytes done, bytes in all) per chunk.
         """
         remove = list(dict.fromkeys(remove))
         if not objects and not remove:
@@ -149,6 +155,8 @@ class Repo:
                     "extra files need a plain name that is not one of " + ", ".join(CORE_FILES),
                     "Use e.g. notebook.ipynb or history.py.",
                 )
+        if progress is not None:
+            progress("serialising", 0, 0)
         encoded, units = groups.encode(self.store, objects)
         extra_bytes = {n: c.encode() if isinstance(c, str) else bytes(c) for n, c in extra.items()}
         if not allow_secrets:
@@ -160,7 +168,16 @@ class Repo:
         metrics_json = metrics_format.normalize(metrics or {})
         try:
             return self._write_version(
-                encoded, units, extra_bytes, metrics_json, params, env, message, carry=carry, remove=remove
+                encoded,
+                units,
+                extra_bytes,
+                metrics_json,
+                params,
+                env,
+                message,
+                carry=carry,
+                remove=remove,
+                progress=progress,
             )
         except OSError as exc:
             if isinstance(exc, MvcError):
@@ -179,12 +196,13 @@ class Repo:
         *,
         carry: bool,
         remove: list[str],
-    ) -> VersionInfo:
+        progress: Progress | None = None,
+    ) -> CommitInfo:
         head = self.refs.head()
         parent = self._readable_manifest(head)
         if remove:
             snapshot.check_removable(remove, parent if carry else None, head[:8] if head else "")
-        stored = packing.store_variables(self.store, encoded, self._parent_streams(parent), units)
+        stored, added = packing.store_variables(self.store, encoded, self._parent_streams(parent), units, progress)
         others = {
             "metrics.json": self.git.write_blob(_json_bytes(metrics_json)),
             "params.json": self.git.write_blob(_json_bytes(jsonable(dict(params or {})))),
@@ -208,7 +226,8 @@ class Repo:
             return tree, trailer.encode(message, summary)
 
         sha = self.refs.advance(build)
-        return self._info(self.git.log([sha], limit=1)[0], {}, sha)
+        info = self._info(self.git.log([sha], limit=1)[0], {}, sha)
+        return CommitInfo.of(info, added)
 
     def _readable_manifest(self, sha: str | None) -> Manifest | None:
         """The version's manifest, None if there is none or it cannot be read."""
@@ -349,8 +368,11 @@ class Repo:
             self._signers[sha] = fingerprint if status == "G" else None
         return self._signers[sha]
 
-    def load(self, rev: str, name: str, *, trust: bool = False, allow: Iterable[str] = ()) -> Any:
-        """One variable of a version, for a serving process. Raises on any problem."""
+    def load(
+        self, rev: str, name: str, *, trust: bool = False, allow: Iterable[str] = (), progress: Progress | None = None
+    ) -> Any:
+        """One variable of a version, for a serving process. Raises on any problem.
+        `progress("loading", bytes read, bytes in all)` per chunk."""
         sha = self.resolve(rev)
         trust = trust or self.trusted_signer(sha) is not None
         manifest = self.manifest(sha)
@@ -359,9 +381,13 @@ class Repo:
             raise restoring.damaged_entry(sha, name, damaged[name])
         if name not in manifest.variables:
             raise VariableNotFoundError(name, sha[:8], list(manifest.variables))
-        return packing.load_entry(
-            self.store, sha, manifest.variables[name], trust=trust, allow=self._allowed_globals(allow)
+        item = manifest.variables[name]
+        meter = packing.Meter(progress, "loading", packing.entry_bytes(item))
+        value = packing.load_entry(
+            self.store, sha, item, trust=trust, allow=self._allowed_globals(allow), on_bytes=meter.on_bytes
         )
+        meter.finish()
+        return value
 
     def checkout(
         self,
@@ -373,6 +399,7 @@ class Repo:
         trust: bool = False,
         allow: Iterable[str] = (),
         refuse: Callable[[str], str | None] | None = None,
+        progress: Progress | None = None,
     ) -> CheckoutResult:
         """Load a version's variables (all, or `names`). Variables that fail to load (corrupt,
         untrusted, a damaged manifest entry, a name that is no identifier, or any error the
@@ -382,7 +409,8 @@ class Repo:
 
         Like `git checkout`: checking out every variable moves HEAD (onto the branch if
         `rev` names one, else detached), unless `move_head=False`; `new_branch` creates a
-        branch at `rev` and switches to it.
+        branch at `rev` and switches to it. `progress("loading", bytes read, bytes in all)`
+        per chunk.
         """
         sha = self.resolve(rev)
         trust = trust or self.trusted_signer(sha) is not None
@@ -393,16 +421,20 @@ class Repo:
         if missing:
             raise VariableNotFoundError(missing[0], sha[:8], list(manifest.variables))
         result = CheckoutResult(version=self.info(sha), objects={})
+        loading = restoring.expand(manifest.variables, wanted)
+        meter = packing.Meter(progress, "loading", _bytes_to_load(manifest, loading, refuse))
         result.objects, result.failed, result.groups = restoring.load(
             self.store,
             sha,
             manifest,
             damaged,
-            restoring.expand(manifest.variables, wanted),
+            loading,
             trust=trust,
             allowed=self._allowed_globals(allow),
             refuse=refuse,
+            on_bytes=meter.on_bytes,
         )
+        meter.finish()
         if move_head is None:
             move_head = names is None
         if new_branch or move_head:
@@ -436,6 +468,16 @@ class Repo:
         params and scalar metrics that differ (see diffing.py); `names`: only those variables."""
         only = None if names is None else set(names)
         return diffing.diff(self, old, new, allowed=self._allowed_globals(allow), trust=trust, names=only)
+
+
+def _bytes_to_load(manifest: Manifest, names: Iterable[str], refuse: Callable[[str], str | None] | None) -> int:
+    """What loading `names` reads: each variable's streams, a group's once."""
+    units: dict[str, int] = {}
+    for name in names:
+        item = manifest.variables.get(name)
+        if item is not None and (refuse is None or not refuse(name)):
+            units[item.group or name] = packing.entry_bytes(item)
+    return sum(units.values())
 
 
 def _json_bytes(obj: Any) -> bytes:

@@ -31,8 +31,10 @@ def load(
     trust: bool,
     allowed: set[str],
     refuse: Callable[[str], str | None] | None,
+    on_bytes: Callable[[int], None] | None = None,
 ) -> tuple[dict[str, Any], dict[str, MvcError], dict[str, tuple[str, ...]]]:
-    """(name -> object, name -> why it failed, group id -> members restored together)."""
+    """(name -> object, name -> why it failed, group id -> members restored together).
+    `on_bytes(n)`: each chunk's bytes as it is read."""
     objects: dict[str, Any] = {}
     failed: dict[str, MvcError] = {}
     restored_groups: dict[str, tuple[str, ...]] = {}
@@ -64,7 +66,7 @@ def load(
             continue
         try:
             value = packing.load_entry(
-                store, sha, entries[name], trust=trust, allow=allowed, whole_group=len(members) > 1
+                store, sha, entries[name], trust=trust, allow=allowed, whole_group=len(members) > 1, on_bytes=on_bytes
             )
         except MvcError as exc:
             for m in members:

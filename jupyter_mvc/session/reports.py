@@ -23,6 +23,7 @@ class CommitReport:
     first_mention: tuple[str, ...] = ()  # the subset of not_captured not yet said in this kernel
     created_repo: Path | None = None  # a Git repository made for this commit
     carried: tuple[str, ...] = ()  # HEAD's other variables, carried forward unchanged (no bytes)
+    added: int = 0  # bytes of chunks the store did not hold yet: what this version cost on disk
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from ..errors import (
     VariableNotFoundError,
     close_matches,
 )
-from ..objects import Version
+from ..objects import Progress, Version
 from ..present import fmt
 from . import notebook as notebook_file
 from .kernel import Kernel
@@ -77,12 +77,14 @@ class KernelSession:
         params: Mapping | None = None,
         auto: bool = False,
         allow_secrets: bool = False,
+        progress: Progress | None = None,
     ) -> CommitReport:
         """Commit `names` (all or nothing), or every variable worth versioning (skipping
         and listing those that cannot be serialised). Either way the version is the whole
         tracked state: HEAD's other variables are carried forward unchanged (a variable
         deleted from the kernel too: only `rm` stops tracking one). A named variable
-        brings along the partners of its group in HEAD (co-variables are one unit)."""
+        brings along the partners of its group in HEAD (co-variables are one unit).
+        `progress`: see `api.commit`."""
         names = list(dict.fromkeys(names))
         if names:
             names += [n for n in self._group_partners(names) if n not in names and n in self.ns]
@@ -123,6 +125,7 @@ class KernelSession:
                     params=all_params,
                     files=files,
                     allow_secrets=allow_secrets,
+                    progress=progress,
                 )
                 break
             except SerializationError as exc:
@@ -164,6 +167,7 @@ class KernelSession:
             not_captured=tuple(missing),
             first_mention=first if not auto else (),
             created_repo=created,
+            added=info.added,
         )
 
     def _group_partners(self, names: list[str]) -> list[str]:
@@ -251,6 +255,7 @@ class KernelSession:
         notebook: bool = False,
         trust: bool = False,
         allow: Iterable[str] = (),
+        progress: Progress | None = None,
     ) -> CheckoutReport:
         """Put a version's variables (all, or `names`) into the namespace. Raises
         DirtyCheckoutError (with `.names`) rather than overwrite values stored nowhere,
@@ -258,7 +263,7 @@ class KernelSession:
         (`refused_name`); each other variable, and each that fails to load, is listed by
         name in the report's `failed` while the rest load. Co-variables are restored as
         their whole group (`group_restored`), so the objects they share stay shared; the
-        dirty guard covers every member."""
+        dirty guard covers every member. `progress`: see `api.checkout`."""
         names = list(dict.fromkeys(names))
         path = self.path()
         target = api.show(rev, path=path)
@@ -287,6 +292,7 @@ class KernelSession:
             trust=trust,
             allow=allow,
             refuse=refused_name,
+            progress=progress,
         )
         restored = tuple(result.objects)
         if not names:

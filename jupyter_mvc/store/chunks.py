@@ -149,8 +149,16 @@ class ObjectStore(Housekeeping):
         oids = list(self._executor().map(digest, parts)) if len(parts) > 1 else [digest(p) for p in parts]
         return Stream(len(view), tuple(oids), self.chunk_size)
 
-    def put_many(self, buffers: Sequence, bases: Sequence[Stream | None] | None = None) -> tuple[list[Stream], int]:
+    def put_many(
+        self,
+        buffers: Sequence,
+        bases: Sequence[Stream | None] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[list[Stream], int]:
         """Store each buffer as a stream; returns the streams and the bytes newly written.
+        `progress(n)`, on the calling thread as each distinct chunk is stored (or found
+        already there): the `n` bytes of the buffers it covers; the calls add up to the
+        buffers' total size.
 
         Chunks already present are not rewritten (that is the dedup). `bases[i]`, if given,
         is the same data's stream in the parent version: when it has the same size and
@@ -171,9 +179,15 @@ class ObjectStore(Housekeeping):
         pool = self._executor()
         oids_flat = list(pool.map(lambda job: digest(job[1]), parts))
         unique: dict[str, tuple[memoryview, str | None]] = {}
+        covers: dict[str, int] = {}  # bytes of the buffers each distinct chunk stands for
         for (_i, part, base), oid in zip(parts, oids_flat):
             unique.setdefault(oid, (part, base))  # identical chunks are written once
-        results = list(pool.map(lambda item: self._put_chunk(item[0], *item[1]), unique.items()))
+            covers[oid] = covers.get(oid, 0) + len(part)
+        results = []
+        for oid, result in zip(unique, pool.map(lambda item: self._put_chunk(item[0], *item[1]), unique.items())):
+            results.append(result)
+            if progress is not None:
+                progress(covers[oid])
         written = sum(n for n, _ in results)
         dirs = {d for n, d in results if n and d is not None}
         for d in dirs:
@@ -402,9 +416,12 @@ class ObjectStore(Housekeeping):
             raise CorruptObjectError(oid, f"corrupt (a delta of {st.st_size} bytes for {size} bytes of contents)")
         return base, size
 
-    def read_stream(self, stream: Stream, out: memoryview | None = None) -> bytearray | mmap.mmap | memoryview:
+    def read_stream(
+        self, stream: Stream, out: memoryview | None = None, progress: Callable[[int], None] | None = None
+    ) -> bytearray | mmap.mmap | memoryview:
         """The stream's bytes in one writable buffer (allocated unless `out` is given).
-        Its sizes are checked against the store first (`check_stream`)."""
+        Its sizes are checked against the store first (`check_stream`). `progress(n)`, on
+        the calling thread after each chunk is read and verified: its `n` bytes."""
         self.check_stream(stream)
         buf = _allocate(stream.size) if out is None else out
         view = memoryview(buf).cast("B")
@@ -413,11 +430,19 @@ class ObjectStore(Housekeeping):
         parts = _chunks(view, stream.chunk_size)
         jobs = list(zip(stream.chunks, parts))
         if len(jobs) > 1:
-            list(self._executor().map(lambda j: self.read_into(*j), jobs))
+            for n in self._executor().map(self._read_part, jobs):
+                if progress is not None:
+                    progress(n)
         else:
             for oid, part in jobs:
                 self.read_into(oid, part)
+                if progress is not None:
+                    progress(len(part))
         return buf
+
+    def _read_part(self, job: tuple[str, memoryview]) -> int:
+        self.read_into(*job)
+        return len(job[1])
 
     def verify(self, oid: str, size: int | None = None) -> str | None:
         """None if the object is whole (and `size` bytes long, if given), else what is wrong.

@@ -5,7 +5,14 @@
 import { ISessionContext } from '@jupyterlab/apputils';
 import { Kernel } from '@jupyterlab/services';
 
-import { CommAction, CommReply, ICommRequest, ResultOf } from './wire';
+import {
+  CommAction,
+  CommReply,
+  ICommProgress,
+  ICommRequest,
+  IStepProgress,
+  ResultOf
+} from './wire';
 
 const TARGET = 'jupyter_mvc';
 const SETUP = '%load_ext jupyter_mvc';
@@ -38,6 +45,7 @@ interface IPending {
   comm: Kernel.IComm;
   resolve: (reply: CommReply) => void;
   reject: (err: KernelError) => void;
+  onProgress?: (progress: IStepProgress) => void;
 }
 
 const RESTARTED =
@@ -72,10 +80,15 @@ export class KernelBridge {
     return true;
   }
 
-  /** Send one request; resolves to its result, rejects with a KernelError. */
+  /**
+   * Send one request; resolves to its result, rejects with a KernelError. With
+   * `onProgress`, the kernel is asked for progress messages (commit, checkout), each
+   * handed to it before the reply arrives.
+   */
   async request<A extends CommAction>(
     ctx: ISessionContext,
-    data: KernelRequest<A>
+    data: KernelRequest<A>,
+    onProgress?: (progress: IStepProgress) => void
   ): Promise<ResultOf<A>> {
     await ctx.ready;
     const kernel = ctx.session?.kernel;
@@ -88,12 +101,12 @@ export class KernelBridge {
     const comm = await this.comm(kernel);
     const id = ++this.nextId;
     const reply = new Promise<CommReply>((resolve, reject) =>
-      this.pending.set(id, { kernel, comm, resolve, reject })
+      this.pending.set(id, { kernel, comm, resolve, reject, onProgress })
     );
     if (comm.isDisposed) {
       this.closed(kernel, comm);
     } else {
-      const message: ICommRequest = { ...data, id };
+      const message: ICommRequest = { ...data, id, ...(onProgress ? { progress: true } : {}) };
       try {
         comm.send(message as unknown as Record<string, never>);
       } catch {
@@ -198,11 +211,13 @@ export class KernelBridge {
     }
     const comm = kernel.createComm(TARGET);
     comm.onMsg = msg => {
-      const data = msg.content.data as unknown as CommReply;
+      const data = msg.content.data as unknown as CommReply | ICommProgress;
       const p = typeof data?.id === 'number' ? this.pending.get(data.id) : undefined;
-      if (p) {
+      if (p && 'progress' in data) {
+        p.onProgress?.(data.progress); // not the reply: keep waiting
+      } else if (p) {
         this.pending.delete(data.id);
-        p.resolve(data);
+        p.resolve(data as CommReply);
       }
     };
     comm.onClose = () => this.closed(kernel, comm);

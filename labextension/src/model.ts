@@ -22,6 +22,7 @@ import {
   IRemoteState,
   IRemotes,
   IStatusResult,
+  IStepProgress,
   ISyncReply,
   IVersion,
   MERGE_CONFLICT,
@@ -51,6 +52,13 @@ export interface ISyncing {
   remote: string;
   /** The server's view of it (bytes done / total), once a poll has answered. */
   operation: IOperation | null;
+}
+
+/** A commit or checkout the kernel runs now for the sidebar, and how far it got. */
+export interface IWorking {
+  action: 'commit' | 'checkout';
+  /** The kernel's last progress message; null until the first one. */
+  progress: IStepProgress | null;
 }
 
 /** A merge never touches the kernel: said after each one that moved the branch. */
@@ -145,6 +153,12 @@ export class VersionsModel implements IDisposable {
     return this._notice;
   }
 
+  /** The commit or checkout running in the active notebook's kernel, or null. */
+  get working(): IWorking | null {
+    const w = this._working;
+    return w && w.panel === this._notebook ? w.working : null;
+  }
+
   /** The branch (or rev) being merged into the current branch now, or null. */
   get merging(): string | null {
     return this._merging;
@@ -215,16 +229,42 @@ export class VersionsModel implements IDisposable {
     try {
       // The version holds the notebook as it is on screen: save it first.
       await panel.context.save();
-      const result = await this.bridge.request(panel.sessionContext, {
-        action: 'commit',
-        message
-      });
+      const result = await this.bridge.request(
+        panel.sessionContext,
+        { action: 'commit', message },
+        this.work(panel, 'commit')
+      );
+      this.done(panel);
       await this.refresh();
       this.say(result.message, false, panel);
       return result;
     } catch (err) {
+      this.done(panel);
       this.say((err as Error).message, true, panel);
       throw err;
+    }
+  }
+
+  /** Mark a commit or checkout as running; returns what its progress messages call. */
+  private work(
+    panel: NotebookPanel,
+    action: IWorking['action']
+  ): (progress: IStepProgress) => void {
+    const working: IWorking = { action, progress: null };
+    this._working = { panel, working };
+    this.emit();
+    return progress => {
+      if (this._working?.working === working) {
+        working.progress = progress;
+        this.emit();
+      }
+    };
+  }
+
+  private done(panel: NotebookPanel): void {
+    if (this._working?.panel === panel) {
+      this._working = null;
+      this.emit();
     }
   }
 
@@ -238,16 +278,17 @@ export class VersionsModel implements IDisposable {
   async checkout(rev: string, force = false, allow: string[] = []): Promise<ICheckoutResult> {
     const panel = this.need();
     try {
-      const result = await this.bridge.request(panel.sessionContext, {
-        action: 'checkout',
-        rev,
-        force,
-        ...(allow.length ? { allow } : {})
-      });
+      const result = await this.bridge.request(
+        panel.sessionContext,
+        { action: 'checkout', rev, force, ...(allow.length ? { allow } : {}) },
+        this.work(panel, 'checkout')
+      );
+      this.done(panel);
       await this.refresh();
       this.say(result.message, false, panel);
       return result;
     } catch (err) {
+      this.done(panel);
       if (!(err instanceof KernelError && err.error === DIRTY_CHECKOUT)) {
         this.say((err as Error).message, true, panel);
       }
@@ -563,6 +604,7 @@ export class VersionsModel implements IDisposable {
   private _syncing: ISyncing | null = null;
   private _watching = false;
   private _notice: INotice | null = null;
+  private _working: { panel: NotebookPanel; working: IWorking } | null = null;
   private _merging: string | null = null;
   private _stopped: IMergeStopped | null = null;
   private _details: Details = null;

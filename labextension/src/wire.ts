@@ -289,6 +289,23 @@ export interface ICommRequest {
   /** `notebook`: the notebook's path and its live document (nbformat JSON). */
   path?: string;
   content?: unknown;
+  /** `commit` / `checkout`: send ICommProgress messages while it runs. */
+  progress?: boolean;
+}
+
+/** Where a commit or checkout is, in bytes (per stage). */
+export interface IStepProgress {
+  /** 'serialising' | 'storing' | 'loading' */
+  what: string;
+  done: number;
+  /** 0: not known yet (e.g. while serialising). */
+  total: number;
+}
+
+/** Sent zero or more times before the reply of a request that asked for progress. */
+export interface ICommProgress {
+  id: number;
+  progress: IStepProgress;
 }
 
 /** `notebook`: the live document was kept for the next commit (its size in bytes). */
@@ -307,6 +324,10 @@ export interface ICommitResult {
   secrets: string[];
   not_captured: string[];
   metrics: Record<string, number | null>;
+  /** Bytes of the variables committed. */
+  size: number;
+  /** Bytes the store did not hold yet (what this version cost on disk). */
+  added: number;
   /** The text the magic prints. */
   message: string;
 }

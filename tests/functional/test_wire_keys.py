@@ -184,6 +184,8 @@ COMM = {
     "ICommitResult": "commit",
     "ICheckoutResult": "checkout",
     "INotebookResult": "notebook",
+    "ICommProgress": "progress",  # messages before a reply (test_comm_progress_keys_match_wire_ts)
+    "IStepProgress": "progress step",
 }
 
 
@@ -299,8 +301,10 @@ def test_rest_keys_are_all_required(wire):
 
 # The comm contract, as wire.ts declares it (the front-end side of the comm test below).
 COMM_CONTRACT = {
-    "ICommRequest": {"id", "action", "rev", "message", "names", "force", "allow", "path", "content"},
+    "ICommRequest": {"id", "action", "rev", "message", "names", "force", "allow", "path", "content", "progress"},
     "INotebookResult": {"stored"},
+    "ICommProgress": {"id", "progress"},
+    "IStepProgress": {"what", "done", "total"},
     "ICommSuccess": {"id", "ok", "result"},
     "ICommError": {"id", "ok", "error", "message", "names"},
     "IStatusResult": {"version", "branch", "changed", "unchanged", "new", "missing", "message"},
@@ -313,6 +317,8 @@ COMM_CONTRACT = {
         "secrets",
         "not_captured",
         "metrics",
+        "size",
+        "added",
         "message",
     },
     "ICheckoutResult": {
@@ -332,7 +338,7 @@ COMM_CONTRACT = {
 def test_comm_interfaces_declare_the_contract(wire):
     for name, keys in COMM_CONTRACT.items():
         assert wire[name].keys == keys, (name, sorted(wire[name].keys))
-    assert wire["ICommRequest"].optional == {"rev", "message", "names", "force", "allow", "path", "content"}
+    assert wire["ICommRequest"].optional == {"rev", "message", "names", "force", "allow", "path", "content", "progress"}
     assert wire["ICommError"].optional == {"names"}
 
 
@@ -362,3 +368,27 @@ def test_comm_reply_keys_match_wire_ts(wire, shell):
     assert refused["error"] == "DirtyCheckoutError" and refused["names"] == ["x"]
     bad = handle(session, {"id": 5, "action": "launch"})
     assert set(bad) == wire["ICommError"].keys - wire["ICommError"].optional and bad["error"] == "BadRequest"
+
+
+def test_comm_progress_keys_match_wire_ts(wire, shell):
+    """A commit or checkout asked for progress sends ICommProgress messages (its request's
+    id, an IStepProgress) before its reply; one not asked sends none."""
+    from jupyter_mvc.magics.comm import handle
+
+    session = shell.ip._jupyter_mvc[0]
+    shell("import numpy as np\nbig = np.ones(1 << 20)")  # 8 MiB: several chunks
+    sent: list[dict] = []
+    reply = handle(session, {"id": 7, "action": "commit", "message": "m", "progress": True}, send=sent.append)
+    assert reply["ok"] is True and sent, reply
+    reply = handle(session, {"id": 8, "action": "checkout", "rev": "HEAD", "progress": True}, send=sent.append)
+    assert reply["ok"] is True, reply
+    for message in sent:
+        assert set(message) == wire["ICommProgress"].keys and message["id"] in (7, 8), message
+        assert set(message["progress"]) == wire["IStepProgress"].keys, message
+    stages = [(m["id"], m["progress"]["what"]) for m in sent]
+    assert (7, "serialising") in stages and (7, "storing") in stages and (8, "loading") in stages, stages
+    last = [m["progress"] for m in sent if m["id"] == 8][-1]
+    assert last["done"] == last["total"] > 8 << 20, last
+    quiet: list[dict] = []
+    handle(session, {"id": 9, "action": "commit", "message": "again", "names": ["big"]}, send=quiet.append)
+    assert quiet == []

@@ -34,7 +34,7 @@ def store(tmp_path):
 
 def _good(store, name="x", obj=None):
     enc = codecs.encode(name, np.arange(4.0) if obj is None else obj)
-    return packing.store_variables(store, {name: enc}, {}).variables[name]
+    return packing.store_variables(store, {name: enc}, {})[0].variables[name]
 
 
 def _raw(entry: VariableEntry) -> dict:
@@ -92,7 +92,7 @@ def _reducing_entry(store, kind: str) -> VariableEntry:
         b"\x80\x02c" + f"{__name__}\n_raise_base_exception\n".encode() + pickle.dumps((kind,), protocol=2)[2:-1] + b"R."
     )
     enc = codecs.Encoded("int", payload, [], {}, codecs.PICKLE)
-    return packing.store_variables(store, {"victim": enc}, {}).variables["victim"]
+    return packing.store_variables(store, {"victim": enc}, {})[0].variables["victim"]
 
 
 @pytest.mark.parametrize(
