@@ -78,6 +78,11 @@ class _Encoder:
         if np is not None:
             if t is np.ndarray:
                 return self.ndarray(obj, np)
+            if t is np.memmap:  # a file-backed array: its contents (read in place), loaded as a plain one
+                node = self.ndarray(obj.view(np.ndarray), np)
+                self.owners[id(obj)] = node["buffer"]
+                self.keep.append(obj)
+                return node
             if isinstance(obj, np.generic):
                 return self.scalar(obj, np)
         torch = sys.modules.get("torch")
