@@ -221,15 +221,17 @@ def checkout(
     allow: Iterable[str] = (),
     refuse: Callable[[str], str | None] | None = None,
     progress: Progress | None = None,
+    lazy: bool = False,
 ) -> CheckoutResult:
     """Load a version's variables; with `namespace`, also assign them into it. Each
     variable loads or fails on its own (`result.failed` names it and says why).
     `refuse(name)`: why a name must not be restored (None: it may), e.g. a kernel's own
     names; refused ones are neither loaded nor assigned, and are listed in `failed`.
-    `progress("loading", bytes read, bytes in all)` per chunk."""
+    `progress("loading", bytes read, bytes in all)` per chunk. `lazy`: arrays and tensors
+    page in from the store on first touch (see `load`'s `mmap`)."""
     with _opened(path) as repo:
         result = repo.checkout(
-            rev, names, new_branch=new_branch, trust=trust, allow=allow, refuse=refuse, progress=progress
+            rev, names, new_branch=new_branch, trust=trust, allow=allow, refuse=refuse, progress=progress, lazy=lazy
         )
     if namespace is not None:
         namespace.update(result.objects)
@@ -244,12 +246,20 @@ def load(
     trust: bool = False,
     allow: Iterable[str] = (),
     progress: Progress | None = None,
+    mmap: bool = False,
 ) -> Any:
     """One variable of one version, e.g. `load("prod", "model")` in a serving process.
     Untrusted code never runs: only allow-listed classes load unless `trust=True`.
-    `progress("loading", bytes read, bytes in all)` per chunk."""
+    `progress("loading", bytes read, bytes in all)` per chunk.
+
+    `mmap=True`: arrays and tensors are mapped from the store's chunk files and paged in
+    on first touch, as safetensors and `torch.load(mmap=True)` do: a 1 GiB model returns
+    at once, one larger than memory stays usable. Their memory is private (writing to it
+    changes nothing stored). Chunks were verified when stored and are not hashed again
+    on this path (`mvc fsck` checks them at rest); chunks kept as deltas are rebuilt and
+    verified. Pickled values (estimators...) load as usual."""
     with _opened(path) as repo:
-        return repo.load(rev, name, trust=trust, allow=allow, progress=progress)
+        return repo.load(rev, name, trust=trust, allow=allow, progress=progress, lazy=mmap)
 
 
 # -- where HEAD is, branches and tags ---------------------------------------------------------

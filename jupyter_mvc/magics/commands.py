@@ -124,6 +124,7 @@ class MvcMagics(Magics):
     @argument("-f", "--force", action="store_true", help="overwrite variables changed since the last commit")
     @argument("--allow", action="append", default=[], metavar="MODULE.NAME", help="trust one class to load")
     @argument("--trust", action="store_true", help="load anything: only for versions you made yourself")
+    @argument("--lazy", action="store_true", help="map arrays and tensors: pages are read on first touch")
     def mv_checkout(self, line=""):
         """Put a version's variables back into the namespace.
 
@@ -138,6 +139,7 @@ class MvcMagics(Magics):
           %mv_checkout baseline model
           %mv_checkout 1a2b3c4d -b try-dropout
           %mv_checkout v1 --notebook
+          %mv_checkout big-model --lazy
         """
         args = parse(self.mv_checkout, line)
         with ProgressLine(sys.stdout) as progress:
@@ -150,6 +152,7 @@ class MvcMagics(Magics):
                 trust=args.trust,
                 allow=args.allow,
                 progress=progress,
+                lazy=args.lazy,
             )
         print(messages.checkout_text(report))
 

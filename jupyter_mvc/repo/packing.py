@@ -166,6 +166,7 @@ def load_entry(
     allow: set[str],
     whole_group: bool = False,
     on_bytes: Callable[[int], None] | None = None,
+    lazy: bool = False,
 ) -> Any:
     """Read and decode one variable: the one place every load path (load, checkout, diff,
     every face above them) goes through. Whatever reading or decoding raises, a damaged
@@ -174,11 +175,12 @@ def load_entry(
     the variable and the version, so the other variables still load and nothing from
     the data reaches a kernel's or a server's loop. A co-variable (`item.group`) is its
     group's {name: obj} pickle: its own value, or with `whole_group` that dict.
-    `on_bytes(n)`: each chunk's bytes as it is read (`entry_bytes` in all)."""
+    `on_bytes(n)`: each chunk's bytes as it is read (`entry_bytes` in all). `lazy`: its
+    data streams are mapped, paged in on first touch (`ObjectStore.map_stream`)."""
     if not is_variable_name(item.name):
         raise ManifestError(sha[:8], f"variable {item.name!r} has a name that is not a Python identifier")
     try:
-        value = _read_and_decode(store, sha, item, trust=trust, allow=allow, on_bytes=on_bytes)
+        value = _read_and_decode(store, sha, item, trust=trust, allow=allow, on_bytes=on_bytes, lazy=lazy)
         if item.group is None:
             return value
         if not isinstance(value, dict) or item.name not in value:
@@ -209,11 +211,16 @@ def _read_and_decode(
     trust: bool,
     allow: set[str],
     on_bytes: Callable[[int], None] | None = None,
+    lazy: bool = False,
 ) -> Any:
-    """Read a variable's streams (sizes checked, then verified) and decode it with the safe loader."""
+    """Read a variable's streams (sizes checked, then verified; `lazy`: data streams
+    mapped instead) and decode it with the safe loader."""
     try:
         skeleton = store.read_stream(item.skeleton, progress=on_bytes)
-        datas = [store.read_stream(s, progress=on_bytes) for s in item.streams]
+        if lazy:
+            datas = [store.map_stream(s) for s in item.streams]
+        else:
+            datas = [store.read_stream(s, progress=on_bytes) for s in item.streams]
     except CorruptObjectError as exc:
         raise CorruptObjectError(exc.oid, exc.why, item.name, sha[:8]) from None
     views = [memoryview(d) for d in datas]

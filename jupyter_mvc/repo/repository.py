@@ -369,10 +369,19 @@ class Repo:
         return self._signers[sha]
 
     def load(
-        self, rev: str, name: str, *, trust: bool = False, allow: Iterable[str] = (), progress: Progress | None = None
+        self,
+        rev: str,
+        name: str,
+        *,
+        trust: bool = False,
+        allow: Iterable[str] = (),
+        progress: Progress | None = None,
+        lazy: bool = False,
     ) -> Any:
         """One variable of a version, for a serving process. Raises on any problem.
-        `progress("loading", bytes read, bytes in all)` per chunk."""
+        `progress("loading", bytes read, bytes in all)` per chunk. `lazy`: its arrays and
+        tensors are mapped from the chunk files and paged in on first touch
+        (`ObjectStore.map_stream`)."""
         sha = self.resolve(rev)
         trust = trust or self.trusted_signer(sha) is not None
         manifest = self.manifest(sha)
@@ -384,7 +393,7 @@ class Repo:
         item = manifest.variables[name]
         meter = packing.Meter(progress, "loading", packing.entry_bytes(item))
         value = packing.load_entry(
-            self.store, sha, item, trust=trust, allow=self._allowed_globals(allow), on_bytes=meter.on_bytes
+            self.store, sha, item, trust=trust, allow=self._allowed_globals(allow), on_bytes=meter.on_bytes, lazy=lazy
         )
         meter.finish()
         return value
@@ -400,6 +409,7 @@ class Repo:
         allow: Iterable[str] = (),
         refuse: Callable[[str], str | None] | None = None,
         progress: Progress | None = None,
+        lazy: bool = False,
     ) -> CheckoutResult:
         """Load a version's variables (all, or `names`). Variables that fail to load (corrupt,
         untrusted, a damaged manifest entry, a name that is no identifier, or any error the
@@ -410,7 +420,7 @@ class Repo:
         Like `git checkout`: checking out every variable moves HEAD (onto the branch if
         `rev` names one, else detached), unless `move_head=False`; `new_branch` creates a
         branch at `rev` and switches to it. `progress("loading", bytes read, bytes in all)`
-        per chunk.
+        per chunk. `lazy`: arrays and tensors page in on first touch (see `load`).
         """
         sha = self.resolve(rev)
         trust = trust or self.trusted_signer(sha) is not None
@@ -433,6 +443,7 @@ class Repo:
             allowed=self._allowed_globals(allow),
             refuse=refuse,
             on_bytes=meter.on_bytes,
+            lazy=lazy,
         )
         meter.finish()
         if move_head is None:

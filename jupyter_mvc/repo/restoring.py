@@ -32,9 +32,11 @@ def load(
     allowed: set[str],
     refuse: Callable[[str], str | None] | None,
     on_bytes: Callable[[int], None] | None = None,
+    lazy: bool = False,
 ) -> tuple[dict[str, Any], dict[str, MvcError], dict[str, tuple[str, ...]]]:
     """(name -> object, name -> why it failed, group id -> members restored together).
-    `on_bytes(n)`: each chunk's bytes as it is read."""
+    `on_bytes(n)`: each chunk's bytes as it is read. `lazy`: arrays and tensors page in
+    on first touch (`packing.load_entry`)."""
     objects: dict[str, Any] = {}
     failed: dict[str, MvcError] = {}
     restored_groups: dict[str, tuple[str, ...]] = {}
@@ -66,7 +68,14 @@ def load(
             continue
         try:
             value = packing.load_entry(
-                store, sha, entries[name], trust=trust, allow=allowed, whole_group=len(members) > 1, on_bytes=on_bytes
+                store,
+                sha,
+                entries[name],
+                trust=trust,
+                allow=allowed,
+                whole_group=len(members) > 1,
+                on_bytes=on_bytes,
+                lazy=lazy,
             )
         except MvcError as exc:
             for m in members:

@@ -256,6 +256,7 @@ class KernelSession:
         trust: bool = False,
         allow: Iterable[str] = (),
         progress: Progress | None = None,
+        lazy: bool = False,
     ) -> CheckoutReport:
         """Put a version's variables (all, or `names`) into the namespace. Raises
         DirtyCheckoutError (with `.names`) rather than overwrite values stored nowhere,
@@ -263,7 +264,8 @@ class KernelSession:
         (`refused_name`); each other variable, and each that fails to load, is listed by
         name in the report's `failed` while the rest load. Co-variables are restored as
         their whole group (`group_restored`), so the objects they share stay shared; the
-        dirty guard covers every member. `progress`: see `api.checkout`."""
+        dirty guard covers every member. `progress`, `lazy` (arrays and tensors paged in
+        on first touch): see `api.checkout`."""
         names = list(dict.fromkeys(names))
         path = self.path()
         target = api.show(rev, path=path)
@@ -293,6 +295,7 @@ class KernelSession:
             allow=allow,
             refuse=refused_name,
             progress=progress,
+            lazy=lazy,
         )
         restored = tuple(result.objects)
         if not names:

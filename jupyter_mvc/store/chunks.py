@@ -31,6 +31,7 @@ from ..atomic import fsync_dir, write_atomic
 from ..errors import CorruptObjectError, InvalidObjectIdError
 from ..objects import Stream
 from . import deltas as deltas_format
+from . import mapping
 from .housekeeping import Housekeeping
 
 DEFAULT_CHUNK_SIZE = 2 << 20  # 2 MiB: a 1 % edit of 1 GiB adds ~12 MiB (4 MiB: up to 16); 512 files per GiB
@@ -439,6 +440,25 @@ class ObjectStore(Housekeeping):
                 if progress is not None:
                     progress(len(part))
         return buf
+
+    def map_stream(self, stream: Stream) -> bytearray | mmap.mmap | memoryview:
+        """The stream's bytes, paged in from the chunk files on first touch
+        (`store/mapping.py`): a full chunk is neither read nor hashed again here (each was
+        verified when this store wrote or received it; `mvc fsck` re-checks them at rest),
+        a chunk kept as a delta is rebuilt and verified now, as any read. The buffer is
+        private: writing to it changes nothing stored. Where mapping is unavailable, the
+        stream is read as `read_stream` does."""
+        self.check_stream(stream)
+        if stream.size == 0 or not mapping.available(stream.chunk_size):
+            return self.read_stream(stream)
+        parts = [self.path(oid) for oid in stream.chunks]
+        full = [p if p.exists() else None for p in parts]
+        try:
+            return mapping.map_chunks(
+                stream.size, stream.chunk_size, full, lambda i, view: self.read_into(stream.chunks[i], view)
+            )
+        except OSError:  # a chunk turned into a delta meanwhile, or the system refused: read it
+            return self.read_stream(stream)
 
     def _read_part(self, job: tuple[str, memoryview]) -> int:
         self.read_into(*job)

@@ -1,0 +1,106 @@
+"""`load(rev, name, mmap=True)` and `%mv_checkout --lazy`: arrays and tensors are the
+store's chunk files mapped in place (seen in /proc/self/maps), equal to what was
+committed, private (writing to them changes nothing stored), rebuilt where a chunk is a
+delta, and unmapped once nothing uses them."""
+
+from __future__ import annotations
+
+import gc
+import sys
+
+import pytest
+
+np = pytest.importorskip("numpy")
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mapping chunk files in place is Linux's")
+
+
+def mapped_chunks(repo) -> int:
+    """How many of this store's chunk files the process maps now."""
+    objects = str(repo.store.objects_dir)
+    with open("/proc/self/maps") as f:
+        return sum(1 for line in f if objects in line)
+
+
+@pytest.fixture
+def big(repo):
+    rng = np.random.default_rng(0)
+    values = {"w": rng.standard_normal(3 << 20), "small": np.arange(10)}  # w: 24 MiB, 12 chunks
+    info = repo.commit(values, "big")
+    return repo, info, values
+
+
+def test_a_lazy_load_maps_the_chunk_files_and_equals_the_commit(big):
+    from jupyter_mvc import api
+
+    repo, info, values = big
+    before = mapped_chunks(repo)
+    w = api.load(info.id, "w", path=repo, mmap=True)
+    assert mapped_chunks(repo) - before == len(repo.manifest(info.id).variables["w"].streams[0].chunks) == 12
+    assert w.dtype == values["w"].dtype and np.array_equal(w, values["w"])
+    assert np.array_equal(api.load(info.id, "small", path=repo, mmap=True), values["small"])
+    del w
+    gc.collect()
+    assert mapped_chunks(repo) == before  # unmapped with the last array using it
+
+
+def test_writing_to_a_lazy_array_changes_nothing_stored(big):
+    from jupyter_mvc import api
+
+    repo, info, values = big
+    w = api.load(info.id, "w", path=repo, mmap=True)
+    w[:1000] = 7.0
+    assert np.array_equal(api.load(info.id, "w", path=repo), values["w"])
+    assert api.fsck(path=repo).ok
+
+
+def test_a_chunk_kept_as_a_delta_is_rebuilt_into_the_mapping(big):
+    from jupyter_mvc import api
+
+    repo, _info, values = big
+    edited = values["w"].copy()
+    edited[::50_000] += 1.0  # scattered: each chunk is stored as a delta against its parent
+    info = repo.commit({"w": edited}, "scattered edit")
+    chunks = repo.manifest(info.id).variables["w"].streams[0].chunks
+    assert any(repo.store.is_delta(c) for c in chunks)
+    before = mapped_chunks(repo)
+    w = api.load(info.id, "w", path=repo, mmap=True)
+    assert np.array_equal(w, edited)
+    assert mapped_chunks(repo) - before == sum(not repo.store.is_delta(c) for c in chunks)
+
+
+def test_a_resized_chunk_is_refused_by_name_on_the_lazy_path_too(big):
+    from jupyter_mvc.errors import MvcError
+
+    repo, info, _values = big
+    chunk = repo.manifest(info.id).variables["w"].streams[0].chunks[3]
+    path = repo.store.path(chunk)
+    path.chmod(0o644)
+    with open(path, "r+b") as f:
+        f.truncate(1000)
+    with pytest.raises(MvcError, match="w"):
+        repo.load(info.id, "w", lazy=True)
+
+
+@pytest.mark.requires_torch
+def test_mv_checkout_lazy_puts_mapped_tensors_in_the_kernel(shell):
+    pytest.importorskip("torch")
+    shell(
+        "import torch\ntorch.manual_seed(0)\n"
+        "net = torch.nn.Sequential(torch.nn.Linear(1024, 1024), torch.nn.Linear(1024, 1024))\n"
+        "sd = {k: v.clone() for k, v in net.state_dict().items()}\n"
+    )
+    shell('%mv_commit sd -m "weights"')
+    shell("del sd")
+    out = shell("%mv_checkout HEAD sd --lazy")
+    assert "sd" in out, out
+    ns = shell.ns
+    repo_objects = None
+    from jupyter_mvc.repo import Repo
+
+    with Repo.open(".", create=False) as repo:
+        repo_objects = str(repo.store.objects_dir)
+    with open("/proc/self/maps") as f:
+        assert any(repo_objects in line for line in f)
+    for k, v in ns["net"].state_dict().items():
+        assert ns["sd"][k].equal(v), k
+    assert "Nothing changed" in shell("%mv_status")
