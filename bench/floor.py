@@ -59,6 +59,36 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
+def _touch_all(state: dict) -> dict:
+    for t in state.values():
+        float(t.sum())  # reads every page
+    return state
+
+
+def _safetensors(model: Model, work: Path, repeats: int, cold: bool) -> dict[str, dict]:
+    """safetensors' `load_file` (reads into memory) and `safe_open` (mmap, lazy)."""
+    try:
+        from safetensors.torch import load_file, safe_open, save_file
+    except ImportError:
+        return {"alt.safetensors_load_cold": {"skipped": "safetensors is not installed"}}
+    path = work / "model.safetensors"
+    save_file({k: v.contiguous() for k, v in model.obj.state_dict().items()}, str(path))
+    out = {}
+
+    def lazy():
+        with safe_open(str(path), framework="pt") as f:
+            return {k: f.get_tensor(k) for k in f.keys()}
+
+    if cold:
+        out["alt.safetensors_load_cold"] = measure(lambda: load_file(str(path)), repeats, setup=drop_page_cache)
+    out["alt.safetensors_load_warm"] = measure(
+        lambda: load_file(str(path)), repeats, setup=lambda: path.read_bytes() and None
+    )
+    out["alt.safetensors_open_warm"] = measure(lazy, repeats, setup=lambda: path.read_bytes() and None)
+    path.unlink()
+    return out
+
+
 def run(model: Model, work: Path, repeats: int, git_repeats: int, cold: bool) -> dict[str, dict]:
     out: dict[str, dict] = {}
     buffers = model.buffers()
@@ -114,7 +144,12 @@ def run(model: Model, work: Path, repeats: int, git_repeats: int, cold: bool) ->
         if cold:
             out["alt.torch_load_cold"] = measure(lambda: torch.load(pt), repeats, setup=drop_page_cache)
         out["alt.torch_load_warm"] = measure(lambda: torch.load(pt), repeats, setup=lambda: pt.read_bytes() and None)
+        if cold:  # mmap: returns before reading; the touch is measured with it
+            out["alt.torch_load_mmap_cold_touch_all"] = measure(
+                lambda: _touch_all(torch.load(pt, mmap=True)), repeats, setup=drop_page_cache
+            )
         pt.unlink()
+        out.update(_safetensors(model, work, repeats, cold))
 
     # git add + commit of the pickle, in a fresh repository each time
     env = {**os.environ, **GIT_ENV, "HOME": str(work)}

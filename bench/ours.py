@@ -93,7 +93,34 @@ def _checkouts(repo, prefix: str, repeats: int, cold: bool) -> dict[str, dict]:
     if cold:
         out[f"{prefix}.checkout_cold"] = measure(load, repeats, setup=drop_page_cache, after=check)
     out[f"{prefix}.checkout_warm"] = measure(load, repeats, setup=load, after=check)
+    # Lazy: the time until the values are there (nothing read yet), and with every page read.
+    lazy = lambda: repo.checkout(head, move_head=False, lazy=True)  # noqa: E731
+    if cold:
+        out[f"{prefix}.checkout_lazy_cold"] = measure(lazy, repeats, setup=drop_page_cache, after=check)
+        out[f"{prefix}.checkout_lazy_cold_touch_all"] = measure(
+            lambda: _touch(lazy()), repeats, setup=drop_page_cache, after=check
+        )
+    out[f"{prefix}.checkout_lazy_warm"] = measure(lazy, repeats, setup=load, after=check)
     return out
+
+
+def _touch(result):
+    """Read every page of every array or tensor a checkout returned."""
+    import numpy as np
+
+    def walk(obj):
+        if isinstance(obj, np.ndarray):
+            obj.sum()
+        elif hasattr(obj, "state_dict"):
+            for t in obj.state_dict().values():
+                float(t.sum())
+        elif isinstance(obj, dict):
+            for v in obj.values():
+                walk(v)
+
+    for value in result.objects.values():
+        walk(value)
+    return result
 
 
 def run_notebook(array_bytes: int, trees: int, changes: int, work: Path, repeats: int, cold: bool) -> dict[str, dict]:

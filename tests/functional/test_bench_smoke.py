@@ -30,10 +30,12 @@ TIMED = [
     "ours.recommit_unchanged",
     "ours.recommit_edit_1pct",
     "ours.checkout_warm",
+    "ours.checkout_lazy_warm",
     "notebook.commit_first",
     "notebook.commit_changed_contiguous",
     "notebook.commit_changed_scattered",
     "notebook.checkout_warm",
+    "notebook.checkout_lazy_warm",
     "history.log",
     "startup.ipython_shell",
     "startup.import_jupyter_mvc",
@@ -54,8 +56,10 @@ COLD = [
     "alt.pickle_load_cold",
     "ours.checkout_cold",
     "notebook.checkout_cold",
+    "ours.checkout_lazy_cold",
+    "ours.checkout_lazy_cold_touch_all",
 ]
-TORCH = ["alt.torch_save", "alt.torch_load_warm"]
+TORCH = ["alt.torch_save", "alt.torch_load_warm", "alt.safetensors_load_warm", "alt.safetensors_open_warm"]
 # Skippable only while the magics (written in parallel) do not import yet.
 NEEDS_MAGICS = ["history.mv_log", "history.mv_log_all", "startup.load_ext"]
 
@@ -92,7 +96,7 @@ def test_every_measurement_is_present_and_positive(smoke):
     if smoke["config"]["model_kind"] == "torch":
         expected += TORCH
         if smoke["machine"]["drop_caches"]:
-            expected.append("alt.torch_load_cold")
+            expected += ["alt.torch_load_cold", "alt.torch_load_mmap_cold_touch_all", "alt.safetensors_load_cold"]
     for name in expected:
         assert name in m, f"missing measurement {name}"
         _check_timed(m[name], name)
