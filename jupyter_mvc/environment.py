@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import platform
 import sys
-from importlib import metadata
 
 # Distributions worth recording when their module is loaded (module -> distribution).
 _TRACKED = {
@@ -23,6 +22,8 @@ _TRACKED = {
 
 
 def capture(code_commit: str | None) -> dict:
+    from importlib import metadata  # ~35 ms: only a commit needs it, not every `mvc` command
+
     packages = {}
     for module, dist in _TRACKED.items():
         if module in sys.modules:

@@ -3,21 +3,26 @@
 Versions are commits written straight into the object database and refs moved with
 compare-and-swap (`git update-ref <ref> <new> <old>`), so the user's HEAD, index,
 branches and working tree are never touched and concurrent writers cannot lose a commit.
+
+Commands run as `git` subprocesses; GitPython (~70-150 ms to import) is imported only
+when objects are written or trees read, so reading history (`mvc log`) never loads it.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-import git
-from gitdb.base import IStream
+from typing import TYPE_CHECKING
 
 from .errors import FileTooLargeError, InvalidNameError, NotARepositoryError, RefLockedError, RevisionError
+
+if TYPE_CHECKING:
+    import git
 
 ZERO = "0" * 40
 OWN_REFS = "refs/mvc/"  # the only refs this module moves: never the user's branches or HEAD
@@ -33,12 +38,54 @@ class CommitRecord:
     message: str
 
 
+class GitCommandError(Exception):
+    """A git command exited non-zero; its output, decoded."""
+
+    def __init__(self, args: list[str], status: int, stdout: str, stderr: str):
+        super().__init__(f"git {' '.join(args[:3])}... exited {status}: {stderr.strip()[-300:]}")
+        self.status, self.stdout, self.stderr = status, stdout, stderr
+
+
+# Messages git prints in English, whatever the user's locale (errors are matched on them).
+_GIT_ENV = {"LANGUAGE": "C", "LC_ALL": "C"}
+
+
+def _git(args: list[str], cwd: Path, input: bytes | None = None) -> str:
+    proc = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True, env={**os.environ, **_GIT_ENV})
+    stdout = proc.stdout.decode("utf-8", "surrogateescape")
+    if proc.returncode != 0:
+        raise GitCommandError(args, proc.returncode, stdout, proc.stderr.decode("utf-8", "surrogateescape"))
+    return stdout[:-1] if stdout.endswith("\n") else stdout
+
+
 class GitRepo:
-    def __init__(self, repo: git.Repo):
-        self._repo = repo
-        self.git_dir = Path(repo.git_dir)
-        self.work_tree = Path(repo.working_tree_dir) if repo.working_tree_dir else None
+    def __init__(self, git_dir: Path, work_tree: Path | None):
+        self.git_dir = git_dir
+        self.work_tree = work_tree
         self._signs: bool | None = None
+        self._gitpython: git.Repo | None = None
+
+    @property
+    def _repo(self) -> git.Repo:
+        """GitPython's view, opened on first use: the object database and trees."""
+        if self._gitpython is None:
+            import git
+
+            self._gitpython = git.Repo(self.git_dir)
+        return self._gitpython
+
+    @classmethod
+    def _at(cls, start: Path) -> GitRepo:
+        """The repository git finds from `start` (searching up), or GitCommandError."""
+        out = _git(["rev-parse", "--absolute-git-dir", "--is-bare-repository"], start).splitlines()
+        git_dir, bare = Path(out[0]), out[1] == "true"
+        work_tree = None
+        if not bare:
+            try:
+                work_tree = Path(_git(["rev-parse", "--show-toplevel"], start))
+            except GitCommandError:  # started inside the .git folder itself
+                work_tree = git_dir.parent if git_dir.name == ".git" else None
+        return cls(git_dir, work_tree)
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
@@ -50,31 +97,33 @@ class GitRepo:
             raise NotARepositoryError(str(path), "the path does not exist")
         start = p if p.is_dir() else p.parent
         try:
-            return cls(git.Repo(start, search_parent_directories=True)), False
-        except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+            return cls._at(start), False
+        except GitCommandError:
             if not create:
                 raise NotARepositoryError(str(path)) from None
-        return cls(git.Repo.init(start)), True
+        _git(["init", "--quiet", str(start)], start)
+        return cls._at(start), True
 
     @classmethod
     def init(cls, folder: str | os.PathLike) -> GitRepo:
         """A new repository at `folder`, even inside another one's work tree (a clone
         nested in a project is a project of its own)."""
-        return cls(git.Repo.init(Path(folder).resolve()))
+        start = Path(folder).resolve()
+        _git(["init", "--quiet", str(start)], start)
+        return cls._at(start)
 
     def close(self) -> None:
-        self._repo.close()
+        if self._gitpython is not None:
+            self._gitpython.close()
+            self._gitpython = None
 
     def _run(self, *args: str, input: bytes | None = None) -> str:
-        if input is None:
-            return self._repo.git.execute(["git", *args])
-        with tempfile.TemporaryFile() as stdin:  # a real file: the child reads its descriptor
-            stdin.write(input)
-            stdin.seek(0)
-            return self._repo.git.execute(["git", *args], istream=stdin)
+        return _git(list(args), self.work_tree or self.git_dir, input)
 
     # -- writing objects -------------------------------------------------------------------
     def write_blob(self, data: bytes) -> str:
+        from gitdb.base import IStream
+
         return self._repo.odb.store(IStream(b"blob", len(data), io.BytesIO(data))).hexsha.decode()
 
     def write_tree(self, files: dict[str, str]) -> str:
@@ -83,12 +132,16 @@ class GitRepo:
             b"100644 " + name.encode() + b"\0" + bytes.fromhex(files[name])
             for name in sorted(files, key=lambda n: n.encode())
         )
+        from gitdb.base import IStream
+
         return self._repo.odb.store(IStream(b"tree", len(body), io.BytesIO(body))).hexsha.decode()
 
     def write_commit(self, tree: str, parents: list[str], message: str) -> str:
         if self.signs_commits():  # the user's Git signs commits: so are versions (git does the signing)
             links = [arg for p in parents for arg in ("-p", p)]
             return self._run("commit-tree", tree, *links, "-S", "-F", "-", input=message.encode()).strip()
+        import git
+
         commit = git.Commit.create_from_tree(
             self._repo,
             git.Tree(self._repo, bytes.fromhex(tree)),
@@ -105,7 +158,7 @@ class GitRepo:
         if self._signs is None:
             try:
                 out = self._run("config", "--get-regexp", r"^(commit\.gpgsign|user\.signingkey)$")
-            except git.GitCommandError:  # none of them set
+            except GitCommandError:  # none of them set
                 out = ""
             found = dict(line.split(" ", 1) for line in out.lower().splitlines() if " " in line)
             self._signs = found.get("commit.gpgsign") in ("true", "yes", "on", "1") and bool(
@@ -132,7 +185,7 @@ class GitRepo:
                     *shas,
                     "--",
                 )
-            except git.GitCommandError:
+            except GitCommandError:
                 return {}
         result = {}
         for line in out.splitlines():
@@ -144,7 +197,7 @@ class GitRepo:
     def read_ref(self, ref: str) -> str | None:
         try:
             return self._run("rev-parse", "--verify", "--quiet", ref + "^{commit}").strip() or None
-        except git.GitCommandError:
+        except GitCommandError:
             return None
 
     def update_ref(self, ref: str, new: str, old: str | None, reason: str = "jupyter_mvc") -> bool:
@@ -154,7 +207,7 @@ class GitRepo:
         try:
             self._run("update-ref", "--no-deref", "-m", reason, ref, new, old or ZERO)
             return True
-        except git.GitCommandError as exc:
+        except GitCommandError as exc:
             text = str(exc.stderr)
             if "File exists" in text:  # another git holds <ref>.lock, or a dead one left it
                 lock = self.git_dir / (ref + ".lock")
@@ -169,13 +222,13 @@ class GitRepo:
         try:
             self._run("update-ref", "--no-deref", "-d", ref, old)
             return True
-        except git.GitCommandError:
+        except GitCommandError:
             return False
 
     def symbolic_ref(self, name: str) -> str | None:
         try:
             return self._run("symbolic-ref", "--quiet", name).strip() or None
-        except git.GitCommandError:
+        except GitCommandError:
             return None
 
     def set_symbolic_ref(self, name: str, target: str) -> None:
@@ -192,7 +245,7 @@ class GitRepo:
         if not bad:
             try:
                 self._run("check-ref-format", f"refs/mvc/x/{name}")
-            except git.GitCommandError:
+            except GitCommandError:
                 bad = True
         if bad or name in ("HEAD",) or name.startswith("HEAD~") or name.startswith("HEAD^"):
             raise InvalidNameError(
@@ -210,7 +263,7 @@ class GitRepo:
             raise RevisionError(rev, "not a revision")
         try:
             return self._run("rev-parse", "--verify", "--quiet", "--end-of-options", rev + "^{commit}").strip()
-        except git.GitCommandError as exc:
+        except GitCommandError as exc:
             if "ambiguous" in str(exc.stderr):
                 raise RevisionError(rev, "the id prefix is ambiguous; give more digits") from None
             raise RevisionError(rev, "no such version") from None
@@ -247,7 +300,7 @@ class GitRepo:
         """Their best common ancestor, None if the histories are unrelated."""
         try:
             return self._run("merge-base", a, b).strip() or None
-        except git.GitCommandError:
+        except GitCommandError:
             return None
 
     def has_file(self, commit: str, name: str) -> bool:
@@ -281,7 +334,7 @@ class GitRepo:
         try:
             self._run("merge-base", "--is-ancestor", ancestor, descendant)
             return True
-        except git.GitCommandError:
+        except GitCommandError:
             return False
 
     # -- a Git remote of the project, mirroring refs/mvc/* ------------------------------------------
@@ -304,7 +357,7 @@ class GitRepo:
         specs = [f"{sha}:{ref}" for ref, sha in updates.items()]
         try:
             out = self._run("push", "--atomic", "--porcelain", *leases, "--end-of-options", remote, *specs)
-        except git.GitCommandError as exc:
+        except GitCommandError as exc:
             out = str(exc.stdout or "")
             if not out.strip():
                 return {ref: f"push failed: {str(exc.stderr).strip()[-200:]}" for ref in updates}
@@ -330,7 +383,7 @@ class GitRepo:
         try:
             self._run("bundle", "verify", "--quiet", str(path))
             return True
-        except git.GitCommandError:
+        except GitCommandError:
             return False
 
     def bundle_unbundle(self, path: str | os.PathLike) -> list[str]:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import struct
 
-import numpy as np
-
 MAGIC = b"MVCDLT1\x00"
 _HEADER = struct.Struct("<8s32sQI")
 HEADER_SIZE = _HEADER.size
@@ -31,6 +29,8 @@ class DeltaFormatError(ValueError):
 
 def xor_into(out: memoryview, other) -> None:
     """out ^= other, byte for byte, in place (numpy on uint8 views)."""
+    import numpy as np  # here, not at import: reading history (mvc log) needs no numpy
+
     a = np.frombuffer(out, dtype=np.uint8)
     b = np.frombuffer(other, dtype=np.uint8)
     np.bitwise_xor(a, b, out=a)
@@ -43,6 +43,8 @@ def encode(new: memoryview, base, base_oid: str, depth: int) -> bytes | None:
 
     if len(new) != len(base) or not len(new):
         return None
+    import numpy as np
+
     xor = np.bitwise_xor(np.frombuffer(new, dtype=np.uint8), np.frombuffer(base, dtype=np.uint8))
     ranges = sample_ranges(len(xor))
     if ranges and not promising(np.concatenate([xor[o : o + n] for o, n in ranges])):
