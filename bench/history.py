@@ -127,6 +127,22 @@ def run(versions: int, work: Path, repeats: int, mv_log_args: str) -> dict[str, 
     repo.close()
     shutil.rmtree(work / "history")
 
+    # `mvc log` as a whole process (start-up included) over 1,000 versions, beside `git log`
+    cli_repo = build_history(work / "history-1000", 1000)
+    cli_repo.close()
+    mvc = Path(sys.executable).with_name("mvc")
+    env = {**os.environ, **GIT_ENV}
+    command = [str(mvc), "log"] if mvc.exists() else [sys.executable, "-m", "jupyter_mvc.cli", "log"]
+    cwd = work / "history-1000"
+    out["history.cli_log_1000"] = measure(
+        lambda: subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True), repeats
+    )
+    out["history.git_log_1000"] = measure(
+        lambda: subprocess.run(["git", "log", "--oneline", "refs/mvc/HEAD"], cwd=cwd, check=True, capture_output=True),
+        repeats,
+    )
+    shutil.rmtree(cwd)
+
     # the cost of the extension, each run in a fresh process
     def fresh(mode: str) -> list[dict]:
         return [_python(_LOAD, mode) for _ in range(repeats)]

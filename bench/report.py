@@ -30,6 +30,7 @@ RATIOS = [
     ),
     ("lazy checkout warm / safetensors safe_open warm", "ours.checkout_lazy_warm", "alt.safetensors_open_warm"),
     ("%mv_status / %mv_status --verify", "kernel.status", "kernel.status_verify"),
+    ("mvc log (process) / git log, 1,000 versions", "history.cli_log_1000", "history.git_log_1000"),
     ("frame commit / Arrow IPC write+fsync", "frame.commit_first", "frame.arrow_write_fsync"),
     ("frame commit / pickle.dumps", "frame.commit_first", "frame.pickle_dumps"),
     ("frame load warm / Arrow read + to_pandas", "frame.load_warm", "frame.arrow_read"),
@@ -81,6 +82,7 @@ def targets(m: dict, model_bytes: int, judged: bool = True) -> list[dict]:
     per_cell = (m.get("kernel.cell_autocommit") or {}).get("added_by_autocommit_s")
     add("per cell, autocommit on, model tracked, untouched", per_cell, 0.010, "s")
     add("lazy checkout before first use (cold)", _median(m, "ours.checkout_lazy_cold"), 0.050, "s")
+    add("`mvc log` process, 1,000 versions", _median(m, "history.cli_log_1000"), 0.1, "s")
     add("checkout cold / torch.load cold", r.get("checkout_cold / torch.load cold"), 1.0, "x")
     add("frame commit / Arrow IPC write+fsync", r.get("frame commit / Arrow IPC write+fsync"), 1.5, "x")
     add("frame load / Arrow read + to_pandas", r.get("frame load warm / Arrow read + to_pandas"), 1.5, "x")

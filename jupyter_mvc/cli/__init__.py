@@ -35,9 +35,10 @@ from . import team
 
 
 def _cmd_log(args: Any) -> None:
-    infos = api.log(args.rev, path=args.path, limit=args.n, all=args.all)
-    branch = api.head(path=args.path).branch
-    signed = api.signatures([i.id for i in infos], path=args.path)
+    with api.open_repo(args.path, create=False) as repo:  # one open for the three reads (each runs git)
+        infos = api.log(args.rev, path=repo, limit=args.n, all=args.all)
+        branch = api.head(path=repo).branch
+        signed = api.signatures([i.id for i in infos], path=repo)
     suffix = {sha: f"  [signed: {status}, {key}]" for sha, (status, key) in signed.items()}
     for line in history.log_lines(infos, branch, suffix=suffix):
         print(line)
