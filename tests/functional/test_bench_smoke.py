@@ -37,6 +37,8 @@ TIMED = [
     "notebook.checkout_warm",
     "notebook.checkout_lazy_warm",
     "history.log",
+    "history.cli_log_1000",
+    "history.git_log_1000",
     "startup.ipython_shell",
     "startup.import_jupyter_mvc",
     "kernel.cell_plain",
