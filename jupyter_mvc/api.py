@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import ranking, sharing
+from .codecs.tensors import map_location as tensors_to
 from .codecs.tensors import reduce_tensor
 from .errors import SerializationError
 from .objects import CommitInfo, FsckReport, GcReport, Progress, Version, VersionDiff, VersionInfo
@@ -222,14 +223,16 @@ def checkout(
     refuse: Callable[[str], str | None] | None = None,
     progress: Progress | None = None,
     lazy: bool = False,
+    map_location: str | Mapping[str, str] | None = None,
 ) -> CheckoutResult:
     """Load a version's variables; with `namespace`, also assign them into it. Each
     variable loads or fails on its own (`result.failed` names it and says why).
     `refuse(name)`: why a name must not be restored (None: it may), e.g. a kernel's own
     names; refused ones are neither loaded nor assigned, and are listed in `failed`.
     `progress("loading", bytes read, bytes in all)` per chunk. `lazy`: arrays and tensors
-    page in from the store on first touch (see `load`'s `mmap`)."""
-    with _opened(path) as repo:
+    page in from the store on first touch (see `load`'s `mmap`). `map_location`: where
+    tensors go (see `load`)."""
+    with _opened(path) as repo, tensors_to(map_location):
         result = repo.checkout(
             rev, names, new_branch=new_branch, trust=trust, allow=allow, refuse=refuse, progress=progress, lazy=lazy
         )
@@ -247,6 +250,7 @@ def load(
     allow: Iterable[str] = (),
     progress: Progress | None = None,
     mmap: bool = False,
+    map_location: str | Mapping[str, str] | None = None,
 ) -> Any:
     """One variable of one version, e.g. `load("prod", "model")` in a serving process.
     Untrusted code never runs: only allow-listed classes load unless `trust=True`.
@@ -257,8 +261,12 @@ def load(
     at once, one larger than memory stays usable. Their memory is private (writing to it
     changes nothing stored). Chunks were verified when stored and are not hashed again
     on this path (`mvc fsck` checks them at rest); chunks kept as deltas are rebuilt and
-    verified. Pickled values (estimators...) load as usual."""
-    with _opened(path) as repo:
+    verified. Pickled values (estimators...) load as usual.
+
+    `map_location`, as torch.load's: the device tensors go to ("cpu", "cuda:1", "meta"),
+    or {stored device: device}, e.g. {"cuda:0": "cpu"}. By default a tensor goes back to
+    the device it was committed from when this machine has it, else to the CPU."""
+    with _opened(path) as repo, tensors_to(map_location):
         return repo.load(rev, name, trust=trust, allow=allow, progress=progress, lazy=mmap)
 
 

@@ -12,6 +12,34 @@ from __future__ import annotations
 
 import pickle
 import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+# Where loaded tensors go, like torch.load's map_location: a device ("cpu", "cuda:1",
+# "meta"), or {stored device: device}. None: where they were, if this machine has it.
+_MAP_LOCATION: ContextVar[Any] = ContextVar("jupyter_mvc_map_location", default=None)
+
+
+@contextmanager
+def map_location(where: str | Mapping[str, str] | Any | None) -> Iterator[None]:
+    """Tensors built inside go to `where` (see `_MAP_LOCATION`) instead of their stored device."""
+    if where is not None and not isinstance(where, (str, Mapping)):
+        where = str(where)  # a torch.device
+    token = _MAP_LOCATION.set(where)
+    try:
+        yield
+    finally:
+        _MAP_LOCATION.reset(token)
+
+
+def _target(stored: str) -> str | None:
+    """The device a tensor stored from `stored` goes to; None: where it was, if here."""
+    where = _MAP_LOCATION.get()
+    if isinstance(where, Mapping):
+        return where.get(stored)
+    return where
 
 
 def reduce_tensor(tensor):
@@ -50,7 +78,10 @@ def rebuild_tensor(buffer, dtype: str, shape: tuple, requires_grad: bool, device
         tensor = torch.frombuffer(view, dtype=torch.uint8).view(torch_dtype).reshape(shape)
     else:
         tensor = torch.empty(shape, dtype=torch_dtype)
-    if device != "cpu" and _device_available(torch, device):
+    target = _target(device)
+    if target is not None:
+        tensor = tensor.to(target)  # asked for: a device this machine lacks is an error
+    elif device != "cpu" and _device_available(torch, device):
         tensor = tensor.to(device)
     if is_parameter:
         return torch.nn.Parameter(tensor, requires_grad=requires_grad)

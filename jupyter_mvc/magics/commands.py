@@ -125,6 +125,7 @@ class MvcMagics(Magics):
     @argument("--allow", action="append", default=[], metavar="MODULE.NAME", help="trust one class to load")
     @argument("--trust", action="store_true", help="load anything: only for versions you made yourself")
     @argument("--lazy", action="store_true", help="map arrays and tensors: pages are read on first touch")
+    @argument("--device", metavar="DEV", help="put tensors on this device (cpu, cuda:1, meta), like map_location")
     def mv_checkout(self, line=""):
         """Put a version's variables back into the namespace.
 
@@ -140,6 +141,7 @@ class MvcMagics(Magics):
           %mv_checkout 1a2b3c4d -b try-dropout
           %mv_checkout v1 --notebook
           %mv_checkout big-model --lazy
+          %mv_checkout gpu-run --device cpu
         """
         args = parse(self.mv_checkout, line)
         with ProgressLine(sys.stdout) as progress:
@@ -153,6 +155,7 @@ class MvcMagics(Magics):
                 allow=args.allow,
                 progress=progress,
                 lazy=args.lazy,
+                map_location=args.device,
             )
         print(messages.checkout_text(report))
 

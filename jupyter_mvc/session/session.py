@@ -257,6 +257,7 @@ class KernelSession:
         allow: Iterable[str] = (),
         progress: Progress | None = None,
         lazy: bool = False,
+        map_location: str | None = None,
     ) -> CheckoutReport:
         """Put a version's variables (all, or `names`) into the namespace. Raises
         DirtyCheckoutError (with `.names`) rather than overwrite values stored nowhere,
@@ -265,7 +266,7 @@ class KernelSession:
         name in the report's `failed` while the rest load. Co-variables are restored as
         their whole group (`group_restored`), so the objects they share stay shared; the
         dirty guard covers every member. `progress`, `lazy` (arrays and tensors paged in
-        on first touch): see `api.checkout`."""
+        on first touch), `map_location` (where tensors go): see `api.checkout`."""
         names = list(dict.fromkeys(names))
         path = self.path()
         target = api.show(rev, path=path)
@@ -296,6 +297,7 @@ class KernelSession:
             refuse=refused_name,
             progress=progress,
             lazy=lazy,
+            map_location=map_location,
         )
         restored = tuple(result.objects)
         if not names:

@@ -104,3 +104,35 @@ def test_mv_checkout_lazy_puts_mapped_tensors_in_the_kernel(shell):
     for k, v in ns["net"].state_dict().items():
         assert ns["sd"][k].equal(v), k
     assert "Nothing changed" in shell("%mv_status")
+
+
+@pytest.mark.requires_torch
+def test_map_location_puts_tensors_on_the_device_asked_for(repo):
+    torch = pytest.importorskip("torch")
+    from jupyter_mvc import api
+
+    torch.manual_seed(0)
+    net = torch.nn.Linear(64, 32)
+    info = repo.commit({"net": net, "sd": {k: v.detach().clone() for k, v in net.state_dict().items()}}, "net")
+    assert api.load(info.id, "sd", path=repo)["weight"].device.type == "cpu"
+    for where in ("meta", {"cpu": "meta"}, torch.device("meta")):
+        sd = api.load(info.id, "sd", path=repo, map_location=where)
+        assert sd["weight"].device.type == "meta" and sd["weight"].shape == (32, 64), where
+        restored = api.load(info.id, "net", path=repo, map_location=where)  # a pickled module
+        assert isinstance(restored.weight, torch.nn.Parameter) and restored.weight.device.type == "meta"
+    assert api.load(info.id, "sd", path=repo, map_location={"cuda:0": "meta"})["weight"].device.type == "cpu"
+    result = api.checkout(info.id, path=repo, map_location="meta")
+    assert result.objects["net"].weight.device.type == "meta"
+    from jupyter_mvc.errors import VariableLoadError
+
+    with pytest.raises(VariableLoadError, match="sd"):
+        api.load(info.id, "sd", path=repo, map_location="nowhere:7")
+
+
+@pytest.mark.requires_torch
+def test_mv_checkout_device_moves_tensors(shell):
+    pytest.importorskip("torch")
+    shell("import torch\nsd = {'w': torch.ones(3, 4)}")
+    shell('%mv_commit sd -m "w"')
+    shell("%mv_checkout HEAD sd --device meta --force")
+    assert shell.ns["sd"]["w"].device.type == "meta"
