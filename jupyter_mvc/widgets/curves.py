@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from .. import api
 from ..errors import MvcError
 from . import curves_data, live
+from .timeline_data import STATIC
 
 MAX_OPTIONS = 200  # versions offered in the picker (the newest across all branches)
 
@@ -89,15 +90,18 @@ class Curves(widgets.VBox):
         self.versions = {}
         self.figure: Figure | None = None
         self.table: dict = {}
-        self.metric_picker = widgets.Dropdown(description="metric", layout=widgets.Layout(width="260px"))
-        self.version_picker = widgets.SelectMultiple(
-            description="versions", rows=5, layout=widgets.Layout(width="420px")
+        self.metric_picker = widgets.Dropdown(
+            description="metric", layout=widgets.Layout(width="260px", max_width="100%")
         )
-        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="640px"))
+        self.version_picker = widgets.SelectMultiple(
+            description="versions", rows=5, layout=widgets.Layout(width="420px", max_width="100%")
+        )
+        # As wide as the figure where there is room, narrower (same proportions) where not.
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width="640px", max_width="100%", height="auto"))
         self.table_html = widgets.HTML()
         self.message = widgets.HTML()
         self.children = [
-            widgets.HBox([self.metric_picker, self.version_picker]),
+            widgets.HBox([self.metric_picker, self.version_picker], layout=widgets.Layout(flex_flow="row wrap")),
             self.message,
             self.image,
             self.table_html,
@@ -183,5 +187,9 @@ class Curves(widgets.VBox):
         bundle = super()._repr_mimebundle_(**kwargs)
         if self.figure is not None:
             bundle["image/png"] = base64.b64encode(self.image.value).decode()
-            bundle["text/html"] = f"<img src='data:image/png;base64,{bundle['image/png']}'/>" + self.table_html.value
+            bundle["text/html"] = (
+                f"<div class='{STATIC} mvc-curves-static'>"
+                f"<img style='max-width:100%' src='data:image/png;base64,{bundle['image/png']}'/>"
+                f"{self.table_html.value}</div>"
+            )
         return bundle

@@ -21,6 +21,7 @@ from .. import api
 from ..errors import MvcError
 from ..present.runs import RunsTable, header_text, resort, runs_view
 from . import live
+from .timeline_data import STATIC
 
 _HERE = Path(__file__).parent
 
@@ -104,7 +105,8 @@ class Runs(anywidget.AnyWidget):
         bundle = super()._repr_mimebundle_(**kwargs)
         data = bundle[0] if isinstance(bundle, tuple) else bundle  # anywidget: (data, metadata)
         if self.table is not None and isinstance(data, dict):
-            data["text/html"] = runs_html(self.table, {r["id"]: r["marks"] for r in self.rows})
+            table = runs_html(self.table, {r["id"]: r["marks"] for r in self.rows})
+            data["text/html"] = f"<div class='{STATIC} mvc-runs-static'>{table}</div>"
         return bundle
 
 

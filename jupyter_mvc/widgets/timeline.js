@@ -20,8 +20,17 @@ function chip(text, cls, bg) {
   const span = document.createElement("span");
   span.className = "mvc-chip " + cls;
   span.textContent = text;
+  span.title = text;
   if (bg) span.style.background = bg;
   return span;
+}
+
+// A tag's mark, drawn: an emoji (🏷) is an empty box where no emoji font is installed.
+function tagIcon() {
+  const icon = svgEl("svg", { width: 10, height: 10, viewBox: "0 0 16 16", class: "mvc-tag-icon", "aria-hidden": "true" });
+  icon.appendChild(svgEl("path", { d: "M1 1h6.5L15 8.5 8.5 15 1 7.5z", fill: "currentColor" }));
+  icon.appendChild(svgEl("circle", { cx: 4.5, cy: 4.5, r: 1.5, fill: "#fff" }));
+  return icon;
 }
 
 function draw(model, el) {
@@ -49,17 +58,25 @@ function draw(model, el) {
     row.style.paddingLeft = width + 4 + "px";
     row.tabIndex = 0;
     row.dataset.id = r.id;
-    row.title = "click: details · shift-click: compare with the selected version";
+    row.title = `${r.short} · ${r.age}\nclick: details · shift-click: compare with the selected version`;
     const id = document.createElement("span");
     id.className = "mvc-id";
     id.textContent = r.short;
     row.appendChild(id);
     if (r.head) row.appendChild(chip("HEAD", "mvc-head"));
     for (const b of r.branches) row.appendChild(chip(b, "mvc-branch", color(r.lane)));
-    for (const t of r.tags) row.appendChild(chip("🏷 " + t, "mvc-tag"));
+    for (const t of r.tags) {
+      const tag = chip(t, "mvc-tag");
+      tag.title = "tag " + t;
+      tag.prepend(tagIcon());
+      row.appendChild(tag);
+    }
+    // The message comes first when room is short: metrics shrink before it, and what does
+    // not fit is elided, whole in the tooltip.
     const subject = document.createElement("span");
     subject.className = "mvc-subject";
     subject.textContent = r.subject;
+    subject.title = r.subject;
     row.appendChild(subject);
     const age = document.createElement("span");
     age.className = "mvc-age";
@@ -71,6 +88,7 @@ function draw(model, el) {
     // accuracies, or the repository's metric goal), decided in Python (timeline_data.best_values).
     const best = r.best || [];
     metrics.textContent = Object.entries(r.metrics).map(([k, v]) => `${k}=${v}${best.includes(k) ? "★" : ""}`).join(" ");
+    metrics.title = metrics.textContent;
     row.appendChild(metrics);
     const pick = (ev) => {
       model.set(ev.shiftKey ? "compare" : "selected", r.id);

@@ -64,9 +64,11 @@ class Timeline(widgets.VBox):
         self.curves: Curves | None = None
         self.graph = TimelineGraph()
         self.header = widgets.HTML()
-        self.newer = widgets.Button(description="◀ Newer", layout=widgets.Layout(width="90px"))
-        self.older = widgets.Button(description="Older ▶", layout=widgets.Layout(width="90px"))
-        self.more = widgets.Button(description=f"Load {limit} more", layout=widgets.Layout(width="130px"))
+        # Buttons as wide as their labels (never cut in a narrow column; timeline.css), rows
+        # of controls that wrap, and arrows every default font has.
+        self.newer = widgets.Button(description="‹ Newer", layout=_fit())
+        self.older = widgets.Button(description="Older ›", layout=_fit())
+        self.more = widgets.Button(description=f"Load {limit} more", layout=_fit())
         self.checkout_button = widgets.Button(
             description="Check out",
             icon="download",
@@ -74,24 +76,34 @@ class Timeline(widgets.VBox):
             tooltip="load this version's variables into the kernel"
             if on_checkout
             else "not available here: use %mv_log in a notebook, or pass on_checkout",
+            layout=_fit(),
         )
         self.compare_picker = widgets.Dropdown(
-            description="compare with", layout=widgets.Layout(width="360px"), style={"description_width": "initial"}
+            description="compare with",
+            layout=widgets.Layout(width="24em", max_width="100%"),
+            style={"description_width": "initial"},
         )
-        self.compare_button = widgets.Button(description="Compare", icon="columns")
+        self.compare_button = widgets.Button(description="Compare", icon="columns", layout=_fit())
         self.plot_button = widgets.Button(
-            description="Curves", icon="line-chart", tooltip="loss curves of the selection (and the compared version)"
+            description="Curves",
+            icon="line-chart",
+            tooltip="loss curves of the selection (and the compared version)",
+            layout=_fit(),
         )
         self.status = widgets.HTML()
         self.details_html = widgets.HTML()
         self.extra = widgets.VBox()
+        # The curves (extra) come before the details, so "Curves" shows them in view and a
+        # long diff never pushes them off the screen.
         self.children = [
-            widgets.HBox([self.header, self.newer, self.older, self.more]),
+            widgets.HBox([self.header, self.newer, self.older, self.more], layout=_wrap()),
             self.graph,
-            widgets.HBox([self.checkout_button, self.compare_picker, self.compare_button, self.plot_button]),
+            widgets.HBox(
+                [self.checkout_button, self.compare_picker, self.compare_button, self.plot_button], layout=_wrap()
+            ),
             self.status,
-            self.details_html,
             self.extra,
+            self.details_html,
         ]
         self.add_class("mvc-timeline-widget")
         self.newer.on_click(lambda _: self.show_page(self.page - 1))
@@ -213,7 +225,7 @@ class Timeline(widgets.VBox):
         try:
             diff = views.diff_view(api.diff(other, sha, path=self.repo))
             self.graph.compare = api.resolve(other, path=self.repo)
-            self.details_html.value = timeline_data.diff_html(diff)
+            self.details_html.value = f"<div class='mvc-details'>{timeline_data.diff_html(diff)}</div>"
         except _SHOWN as exc:
             self._error(exc)
             return None
@@ -239,6 +251,16 @@ class Timeline(widgets.VBox):
         self.status.value = f"<span class='mvc-error' style='color:#b00'>{html.escape(text)}</span>"
 
     def _repr_mimebundle_(self, **kwargs):
+        # The static form travels with the widget in the saved notebook: nbconvert and GitHub
+        # show it, and so does our lab extension where the live widget is gone (fallback.ts).
         bundle = super()._repr_mimebundle_(**kwargs)
-        bundle["text/html"] = timeline_data.rows_html(self.state)
+        bundle["text/html"] = timeline_data.static_html(self.state, self.details)
         return bundle
+
+
+def _fit() -> widgets.Layout:
+    return widgets.Layout(width="auto", min_width="max-content", flex="0 0 auto")
+
+
+def _wrap() -> widgets.Layout:
+    return widgets.Layout(flex_flow="row wrap", align_items="center", max_width="100%")

@@ -139,7 +139,7 @@ def details_html(d: dict) -> str:
         parts.append(
             _table(
                 ["variable", "type", "bytes", "summary"],
-                [[v["name"], v["type"], v["size"], v["summary_line"]] for v in d["variables"]],
+                [[v["name"], v["type"].rsplit(".", 1)[-1], v["size"], v["summary_line"]] for v in d["variables"]],
             )
         )
     if d["params"]:
@@ -176,6 +176,17 @@ def diff_html(d: dict) -> str:
     if d["unchanged"]:
         head += f" ({len(d['unchanged'])} unchanged: {e(', '.join(d['unchanged'][:8]))})"
     return head + "</div>" + (_table(["name", "change", "detail"], rows) if rows else "<div>no changes</div>")
+
+
+# The root class our lab extension looks for to show a saved widget's static form
+# (labextension/src/fallback.ts); curves.py and runs.py use it too.
+STATIC = "mvc-static"
+
+
+def static_html(state: dict, details: dict | None = None) -> str:
+    """The saved form of a timeline: the page of versions, and the selected one's details."""
+    body = rows_html(state) + (details_html(details) if details else "")
+    return f"<div class='{STATIC} mvc-timeline-static'>{body}</div>"
 
 
 def rows_html(state: dict) -> str:

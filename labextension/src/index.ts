@@ -6,6 +6,7 @@ import { IStatusBar } from '@jupyterlab/statusbar';
 import { LabIcon } from '@jupyterlab/ui-components';
 
 import { VersionsApi } from './api';
+import { staticFallback } from './fallback';
 import { KernelBridge } from './kernel';
 import { VersionsModel } from './model';
 import { VersionsPanel } from './sidebar';
@@ -47,6 +48,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
         activeStateChanged: model.changed
       });
     }
+    // Saved widgets whose kernel is gone show their static rendering (fallback.ts).
+    tracker.forEach(staticFallback);
+    tracker.widgetAdded.connect((_, nb) => staticFallback(nb));
     tracker.widgetAdded.connect((_, nb) => void nb.context.ready.then(() => model.watch(nb)));
     tracker.forEach(nb => void nb.context.ready.then(() => model.watch(nb)));
     // Before a cell runs, the kernel gets the notebook as it is on screen (for commits).

@@ -109,7 +109,13 @@ export class VersionsPanel extends Widget {
     const model = this.model;
     let text = '';
     let error = false;
-    if (model.notice) {
+    const working = model.working;
+    if (working) {
+      // The kernel's progress messages: 'Committing… storing 120 MiB / 490 MiB'.
+      const p = working.progress;
+      const bytes = p && p.total > 0 ? ` ${size(p.done)} / ${size(p.total)}` : '';
+      text = `${working.action === 'commit' ? 'Committing' : 'Checking out'}…${p ? ` ${p.what}` : ''}${bytes}`;
+    } else if (model.notice) {
       ({ text, error } = model.notice);
     } else if (!model.notebook) {
       text = 'Open a notebook to see its versions.';
@@ -127,7 +133,7 @@ export class VersionsPanel extends Widget {
     this.detailsNode.classList.toggle('jp-mvc-diff', shown?.kind === 'diff');
     if (shown?.kind === 'version') {
       const v = shown.version;
-      const rows = v.variables.map(x => [x.name, x.type, x.summary_line]);
+      const rows = v.variables.map(x => [x.name, shortType(x.type), x.summary_line]);
       const scalars = Object.entries(v.metrics.scalars ?? {}).map(([k, val]) => [
         k,
         num(val)
@@ -138,9 +144,9 @@ export class VersionsPanel extends Widget {
       ]);
       this.detailsNode.append(
         heading(`${v.info.short_id}: ${v.info.subject}`),
-        table(['variable', 'type', 'summary'], rows),
-        ...(scalars.length ? [table(['metric', 'value'], scalars)] : []),
-        ...(params.length ? [table(['param', 'value'], params)] : [])
+        table(['variable', 'type', 'summary'], rows, 2, v.variables.map(x => x.type)),
+        ...(scalars.length ? [table(['metric', 'value'], scalars, 1)] : []),
+        ...(params.length ? [table(['param', 'value'], params, 1)] : [])
       );
     } else if (shown?.kind === 'diff') {
       const d = shown.diff;
@@ -156,9 +162,9 @@ export class VersionsPanel extends Widget {
       ].map(([k, [a, b]]) => [k, JSON.stringify(a), JSON.stringify(b)]);
       this.detailsNode.append(
         heading(`${d.old.short_id} → ${d.new.short_id}`),
-        table(['variable', 'change', 'old', 'new'], rows),
+        table(['variable', 'change', 'old', 'new'], rows, 2),
         ...(changes.length
-          ? [table(['metric/param', 'old', 'new'], changes)]
+          ? [table(['metric/param', 'old', 'new'], changes, 1)]
           : [])
       );
     }
@@ -189,19 +195,23 @@ export class VersionsPanel extends Widget {
     subject.textContent = v.subject || '(no message)';
     subject.title = `${v.message}\n${v.short_id} by ${v.author}\nvariables: ${v.variables.join(', ')}`;
     subject.onclick = () => void this.model.details(v.id).catch(ignore);
+    // The message has the first line(s) to itself; branches, tags, id, age and metrics share
+    // the line below, elided first (all of it in the tooltip).
     const refs = [
       ...v.branches.map(b => badge(b, 'jp-mvc-branch')),
       ...v.tags.map(t => badge(t, 'jp-mvc-tag'))
     ];
     const meta = div('jp-mvc-meta');
-    meta.textContent = [
+    const facts = [
       v.short_id,
       age(v.time),
       ...Object.entries(v.metrics).map(([k, val]) => `${k}=${num(val)}`)
     ]
       .filter(Boolean)
       .join(' · ');
-    main.append(subject, ...refs, meta);
+    meta.append(...refs, facts);
+    meta.title = [...v.branches, ...v.tags.map(t => `tag ${t}`), facts].join(' · ');
+    main.append(subject, meta);
     const checkout = button('Check out', 'jp-mvc-checkout', () =>
       void this.checkout(v)
     );
@@ -592,14 +602,40 @@ function heading(text: string): HTMLElement {
   return node;
 }
 
-function table(head: string[], rows: string[][]): HTMLTableElement {
+/** `org.pkg.mod.Class` -> `Class` (the whole name in the cell's tooltip). */
+function shortType(type: string): string {
+  return type.split('.').pop() || type;
+}
+
+/**
+ * A table for a narrow sidebar: headers and the first `long` columns keep their words
+ * whole; the columns from `long` on (reprs, values) break anywhere and take what is left.
+ * `tips`: a tooltip per row for its second cell (the full type name).
+ */
+function table(head: string[], rows: string[][], long = head.length, tips?: string[]): HTMLTableElement {
   const node = document.createElement('table');
   const tr = node.createTHead().insertRow();
   head.forEach(h => (tr.insertCell().textContent = h));
   const body = node.createTBody();
-  rows.forEach(r => {
+  rows.forEach((r, i) => {
     const row = body.insertRow();
-    r.forEach(cell => (row.insertCell().textContent = cell));
+    r.forEach((cell, j) => {
+      const td = row.insertCell();
+      if (j >= long) {
+        // At most a few lines of a long repr; all of it in the tooltip.
+        td.className = 'jp-mvc-long';
+        const clamp = document.createElement('div');
+        clamp.className = 'jp-mvc-clamp';
+        clamp.textContent = cell;
+        clamp.title = cell;
+        td.appendChild(clamp);
+      } else {
+        td.textContent = cell;
+      }
+      if (j === 1 && tips) {
+        td.title = tips[i];
+      }
+    });
   });
   return node;
 }

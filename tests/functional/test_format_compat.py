@@ -112,7 +112,10 @@ def test_a_commit_on_top_of_a_0_1_0_repository_uses_data1_where_it_applies(old_r
     for name in ("frame", "regression"):  # data1 once their extension modules can hold them
         assert codecs[name] == ("data1" if data.encode(values[name]) is not None else "pickle5")
     for name in ("weights", "frame", "state"):  # summaries are the codec's business no more than before
-        assert entries[name].summary == api.show(old_head, path=old_repo).manifest.variables[name].summary
+        old = api.show(old_head, path=old_repo).manifest.variables[name].summary
+        if name == "frame":  # a DataFrame's repr (its rows flattened onto a line) is no longer stored
+            old = {k: v for k, v in old.items() if k != "repr"}
+        assert entries[name].summary == old
 
     check_values(load_all(old_repo, info.id), want)
     check_values(load_all(old_repo, old_head), want)  # the old versions still load

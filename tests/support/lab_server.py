@@ -63,6 +63,8 @@ def running_server(root: Path, work: Path, *, lab: bool = False, token: str = ""
             f"--LabApp.user_settings_dir={settings}",
             f"--LabApp.workspaces_dir={work / 'workspaces'}",
             "--LabApp.expose_app_in_browser=True",
+            # Notebook 7 (/notebooks/...) is served by the same server when installed.
+            "--JupyterNotebookApp.expose_app_in_browser=True",
         ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")

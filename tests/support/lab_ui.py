@@ -4,7 +4,9 @@ builder, and the page-side wait for a notebook's kernel."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import sys
 from collections.abc import Iterator
@@ -79,17 +81,99 @@ def require_labextension() -> None:
 
 
 @contextmanager
-def browser_page(last_screenshot: str, timeout_ms: int = WAIT_MS) -> Iterator[Any]:
-    """A page of headless Chromium; a screenshot named `last_screenshot` is kept in
-    ARTIFACTS however the test ends."""
+def browser_page(
+    last_screenshot: str, timeout_ms: int = WAIT_MS, width: int = 1500, height: int = 950
+) -> Iterator[Any]:
+    """A page of headless Chromium, `width` x `height` CSS pixels; a screenshot named
+    `last_screenshot` is kept in ARTIFACTS however the test ends."""
     sync_api = require_browser()
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1500, "height": 950})
+        page = browser.new_page(viewport={"width": width, "height": height})
         page.set_default_timeout(timeout_ms)
         try:
             yield page
         finally:
             page.screenshot(path=str(ARTIFACTS / last_screenshot))
             browser.close()
+
+
+# JS run in the page on the root of a timeline widget (.mvc-timeline-widget): what a reader
+# sees of its controls and rows, measured (tests/ui/test_narrow_layout.py, test_notebook7.py).
+TIMELINE_LAYOUT = """(root) => {
+  const area = (root.closest('.jp-OutputArea-output') || root.parentElement).getBoundingClientRect();
+  const visible = el => el.offsetParent !== null && getComputedStyle(el).visibility !== 'hidden';
+  const buttons = [...root.querySelectorAll('button')].filter(visible).map(b => {
+    const r = b.getBoundingClientRect();
+    return {text: b.textContent.trim(), cut: b.scrollWidth > b.clientWidth + 1,
+            inside: r.left >= area.left - 1 && r.right <= area.right + 1};
+  });
+  const rows = [...root.querySelectorAll('.mvc-row')].map(row => {
+    const s = row.querySelector('.mvc-subject');
+    const m = row.querySelector('.mvc-metrics');
+    return {subject: s.textContent, title: s.title, display: getComputedStyle(s).display,
+            width: s.getBoundingClientRect().width, whole: s.scrollWidth <= s.clientWidth + 1,
+            metricsWidth: m ? m.getBoundingClientRect().width : 0,
+            fits: row.scrollWidth <= row.clientWidth + 1, rowWidth: row.clientWidth,
+            tags: row.querySelectorAll('.mvc-tag').length, tagIcons: row.querySelectorAll('.mvc-tag svg').length,
+            text: row.textContent};
+  });
+  return {width: area.width, buttons, rows};
+}"""
+
+EMOJI = re.compile("[\U0001f000-\U0001ffff\ufe0f]")  # the ★ (U+2605) is in the default fonts
+
+
+def timeline_layout_problems(layout: dict, messages: dict[str, str]) -> list[str]:
+    """What a reader of a narrow timeline could not see: a button cut or outside the
+    output, a message hidden, shrunk below the metrics or elided without a tooltip of it
+    all, a row wider than the widget, a tag without its drawn icon, an emoji (a box where
+    no emoji font is installed). `messages`: short id -> the full message."""
+    problems = []
+    for b in layout["buttons"]:
+        if b["cut"] or not b["inside"]:
+            problems.append(f"button {b['text']!r} is {'cut' if b['cut'] else 'outside the output'}")
+    for r in layout["rows"]:
+        short = r["text"].split()[0] if r["text"].split() else "?"
+        if r["display"] == "none" or r["width"] < 40:
+            problems.append(f"{short}: the message is hidden ({r['width']:.0f} px)")
+        if not r["whole"] and (r["title"] != r["subject"] or r["width"] < r["metricsWidth"]):
+            problems.append(f"{short}: the message is elided without priority or tooltip: {r}")
+        if messages.get(short) and not messages[short].startswith(r["subject"]):
+            problems.append(f"{short}: the row shows {r['subject']!r}, not its message")
+        if not r["fits"]:
+            problems.append(f"{short}: the row is wider than the widget ({r['rowWidth']} px)")
+        if r["tagIcons"] != r["tags"]:
+            problems.append(f"{short}: a tag without its drawn icon")
+        if EMOJI.search(r["text"]):
+            problems.append(f"{short}: an emoji glyph in {r['text']!r}")
+    return problems
+
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def saved_widget_outputs(path: Path) -> list[str]:
+    """The `text/html` beside each widget output of a saved notebook ("" where none)."""
+    nb = json.loads(path.read_text())
+    return [
+        "".join(out["data"].get("text/html", ""))
+        for cell in nb["cells"]
+        for out in cell.get("outputs", [])
+        if WIDGET_MIME in out.get("data", {})
+    ]
+
+
+# JS run in the page on an element: whether all of it can be seen, inside the viewport and
+# every ancestor that clips (a button cut by its panel's edge is not).
+SEEN_WHOLE = """(el) => {
+  const r = el.getBoundingClientRect();
+  if (r.width === 0 || r.right > innerWidth + 1 || r.left < -1) return false;
+  for (let p = el.parentElement; p; p = p.parentElement) {
+    if (getComputedStyle(p).overflowX === 'visible') continue;
+    const c = p.getBoundingClientRect();
+    if (r.left < c.left - 1 || r.right > c.right + 1) return false;
+  }
+  return el.scrollWidth <= el.clientWidth + 1;
+}"""
