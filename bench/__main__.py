@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import floor, frames, history, kernel, ours, report
+from . import chains, floor, frames, history, kernel, ours, report
 from .measure import drop_page_cache
 from .workloads import build_model
 
@@ -31,6 +31,8 @@ SIZES = {
         changes=1000,
         versions=10_000,
         frame_rows=5_000_000,
+        chain_array_bytes=128 << 20,
+        chain_commits=20,
     ),
     "smoke": dict(
         model_bytes=8 << 20,
@@ -42,6 +44,8 @@ SIZES = {
         changes=1000,
         versions=200,
         frame_rows=50_000,
+        chain_array_bytes=4 << 20,
+        chain_commits=20,
     ),
 }
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -140,6 +144,10 @@ def main(argv: list[str] | None = None) -> int:
             ("history and startup", lambda: history.run(cfg["versions"], work, cfg["repeats"], args.mv_log_args)),
             ("a tracked model per cell", lambda: kernel.run(cfg["model_bytes"], work, cfg["repeats"])),
             ("a 5M-row DataFrame", lambda: frames.run(cfg["frame_rows"], work, cfg["repeats"], cold)),
+            (
+                "a chain of 1% scattered edits",
+                lambda: chains.run(cfg["chain_array_bytes"], cfg["chain_commits"], work, cfg["repeats"], cold),
+            ),
         ]
         for label, step in steps:
             t = time.perf_counter()

@@ -162,8 +162,10 @@ class VersionInfo:
 
 @dataclass(frozen=True)
 class CommitInfo(VersionInfo):
-    """The version a commit just wrote, and what writing it cost: `added`, the bytes of
-    chunks the object store did not hold yet (0: every chunk was already there)."""
+    """The version a commit just wrote, and what writing it cost: `added`, the bytes the
+    object store grew by (chunks it did not hold yet, deltas and full tip copies, less the
+    tip copies of the replaced version it dropped; 0: every chunk was already there;
+    negative: it shrank)."""
 
     added: int = 0
 
@@ -244,9 +246,10 @@ class FsckReport:
 @dataclass(frozen=True)
 class GcReport:
     objects_removed: int
-    bytes_freed: int
+    bytes_freed: int  # of the objects removed and the tip copies dropped
     temp_files_removed: int
     objects_kept: int
+    tip_copies_dropped: int = 0  # full copies of delta-backed chunks no tip uses
 
 
 def summary_line(summary: dict[str, Any]) -> str:

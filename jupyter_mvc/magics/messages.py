@@ -50,6 +50,8 @@ def commit_text(r: CommitReport) -> str:
 def added_text(added: int) -> str:
     """What a commit cost the store: the variables' size is what they hold, this is what
     was new (an edit of a few rows of a large array adds a few chunks)."""
+    if added < 0:  # the tip copies it dropped outweigh what it wrote
+        return f"{fmt.size(-added)} freed"
     return f"{fmt.size(added)} added" if added else "nothing new stored (every chunk was already there)"
 
 

@@ -1,5 +1,6 @@
 """Integrity and housekeeping as functions over a `Repo`: `fsck` verifies every object
-every reachable version needs; `gc` removes what no version reaches."""
+every reachable version needs (a chunk with both a full tip copy and a delta: both);
+`gc` removes what no version reaches and the tip copies no tip needs."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import MvcError
 from ..objects import FsckReport, GcReport, Problem
+from . import tipcopies
 from .packing import is_variable_name
 
 if TYPE_CHECKING:
@@ -67,4 +69,6 @@ def gc(repo: Repo, grace_seconds: float = 3600.0) -> GcReport:
             frontier.append(base)
     unreachable = [oid for oid in repo.store.iter_oids() if oid not in reachable]
     removed, freed = repo.store.remove(unreachable, cutoff)
-    return GcReport(removed, freed, temp, len(reachable))
+    # Full tip copies of reachable chunks that no tip uses (tipcopies.py): their deltas stay.
+    copies, copies_freed = tipcopies.drop_old_tip_copies(repo, reachable, cutoff)
+    return GcReport(removed, freed + copies_freed, temp, len(reachable), copies)

@@ -43,7 +43,7 @@ from ..objects import (
     jsonable,
 )
 from ..store import ObjectStore
-from . import diffing, groups, packing, restoring, snapshot, trailer
+from . import diffing, groups, packing, restoring, snapshot, tipcopies, trailer
 from . import metrics as metrics_format
 from .config import Config
 from .refs import Refs
@@ -134,7 +134,9 @@ class Repo:
         before the ref moves; the ref moves with compare-and-swap and retries on top of
         concurrent commits, so none is lost.
 
-        Returns the version with `added`, the bytes it stored new. `progress`: the stage
+        Returns the version with `added`, the bytes the store grew by: what it wrote new
+        (deltas and the new version's full tip copies) less the tip copies it dropped (of
+        chunks no branch or tag tip uses any more); negative if it shrank. `progress`: the stage
         ("serialising", size not known: 0), then ("storing", bytes done, bytes in all) per chunk.
         """
         remove = list(dict.fromkeys(remove))
@@ -212,9 +214,12 @@ class Repo:
             **{n: self.git.write_blob(b) for n, b in extra_bytes.items()},
         }
 
+        landed_on: list[str | None] = []
+
         def build(tip: str | None) -> tuple[str, str]:
             # The snapshot carries forward what the tip it lands on holds (another kernel's
             # commit may have landed since `head` was read).
+            landed_on.append(tip)
             manifest = stored
             if carry:
                 base = parent if tip == head else self._readable_manifest(tip)
@@ -226,8 +231,16 @@ class Repo:
             return tree, trailer.encode(message, summary)
 
         sha = self.refs.advance(build)
+        # The versions this one replaced as the tip no longer need full copies of the
+        # chunks they alone used (tipcopies.py): the store's net growth is what was written
+        # (deltas and the new tip copies) less the copies dropped.
+        replaced = [head, *(landed_on[-1:] if landed_on and landed_on[-1] != head else [])]
+        try:
+            _dropped, freed = tipcopies.drop_old_tip_copies(self, tipcopies.chunks_of(self, replaced))
+        except (MvcError, OSError):  # the version has landed: a copy left behind only costs space (gc)
+            freed = 0
         info = self._info(self.git.log([sha], limit=1)[0], {}, sha)
-        return CommitInfo.of(info, added)
+        return CommitInfo.of(info, added - freed)
 
     def _readable_manifest(self, sha: str | None) -> Manifest | None:
         """The version's manifest, None if there is none or it cannot be read."""

@@ -13,6 +13,15 @@ kept instead as a *delta object* at `<root>/deltas/ab/cdef…` under the same id
 id plus zstd(new ^ base) (format in `store/deltas.py`). Ids and manifests do not change; a
 read rebuilds the chunk from its base and verifies the digest of the result. Chains are
 at most `MAX_DELTA_DEPTH` deep, so a read touches at most that many objects plus one.
+
+Newest is fastest ("tip copies"): a chunk written as a delta is also written full under
+the same id (its bytes are in memory: nothing is rebuilt), so the version just committed
+reads as plainly as one stored full; a read prefers the full file. A chunk may thus have
+both files. The repository drops the full copy once no branch or tag tip uses the chunk
+(`drop_full_copies`, which keeps it unless the chunk's delta chain reaches a full object),
+so only old versions rebuild chains. Deltas are forward (the base is the older chunk and
+never changes), so a delta's recorded depth stays exact whichever full copies come and go:
+`depth` is the delta's depth whenever one exists, and chains stay within the cap.
 """
 
 from __future__ import annotations
@@ -101,8 +110,16 @@ class ObjectStore(Housekeeping):
     def has(self, oid: str) -> bool:
         return self.path(oid).exists() or self.delta_path(oid).exists()
 
+    def has_full(self, oid: str) -> bool:
+        """A full file of the object exists (alone, or as a tip copy beside its delta)."""
+        return self.path(oid).exists()
+
+    def has_delta(self, oid: str) -> bool:
+        """A delta file of the object exists (alone, or with a full tip copy beside it)."""
+        return self.delta_path(oid).exists()
+
     def is_delta(self, oid: str) -> bool:
-        """True if the object is kept only as a delta."""
+        """True if the object is kept only as a delta (a read rebuilds its chain)."""
         return not self.path(oid).exists() and self.delta_path(oid).exists()
 
     def _delta_header(self, oid: str) -> tuple[str, int, int]:
@@ -119,22 +136,26 @@ class ObjectStore(Housekeeping):
             return None
 
     def depth(self, oid: str) -> int | None:
-        """0 for a full object, a delta's chain depth, None if absent or unreadable."""
-        if self.path(oid).exists():
-            return 0
+        """The chain depth of the object's delta whenever it has one (a full tip copy beside
+        it does not count: the copy may be dropped, the delta stays), 0 for an object kept
+        only full, None if absent or its delta's header is unreadable."""
         try:
             return self._delta_header(oid)[2]
-        except (FileNotFoundError, deltas_format.DeltaFormatError):
+        except FileNotFoundError:
+            return 0 if self.path(oid).exists() else None
+        except (deltas_format.DeltaFormatError, CorruptObjectError):
             return None
 
     def stored_size(self, oid: str) -> int:
-        """Bytes the object takes on disk (full or delta; 0 if absent)."""
+        """Bytes the object takes on disk (its full file and its delta, either or both; 0 if
+        absent)."""
+        total = 0
         for p in (self.path(oid), self.delta_path(oid)):
             try:
-                return p.stat().st_size
+                total += p.stat().st_size
             except FileNotFoundError:
                 pass
-        return 0
+        return total
 
     def _executor(self) -> ThreadPoolExecutor:
         # BLAKE3 and file I/O release the GIL, so threads overlap hashing with writing.
@@ -164,8 +185,10 @@ class ObjectStore(Housekeeping):
         Chunks already present are not rewritten (that is the dedup). `bases[i]`, if given,
         is the same data's stream in the parent version: when it has the same size and
         chunk size, a new chunk may be written as a delta against the chunk at the same
-        position. All chunks are durable on disk before this returns, so a ref may then
-        point at them.
+        position; it is then written full too (its tip copy), and so is a chunk found only
+        as a delta, so every chunk of these buffers has a full file afterwards. The bytes
+        written count both files. All chunks are durable on disk before this returns, so
+        a ref may then point at them.
         """
         views = [memoryview(b).cast("B") for b in buffers]
         bases = list(bases) if bases is not None else [None] * len(views)
@@ -190,7 +213,7 @@ class ObjectStore(Housekeeping):
             if progress is not None:
                 progress(covers[oid])
         written = sum(n for n, _ in results)
-        dirs = {d for n, d in results if n and d is not None}
+        dirs = {d for _n, folders in results for d in folders}
         for d in dirs:
             fsync_dir(d)
         for top in {d.parent for d in dirs}:
@@ -203,22 +226,29 @@ class ObjectStore(Housekeeping):
     def put(self, data) -> Stream:
         return self.put_many([data])[0][0]
 
-    def _put_chunk(self, oid: str, part: memoryview, base: str | None = None) -> tuple[int, Path | None]:
-        if self.has(oid):
-            return 0, None
-        if base is not None and base != oid:
+    def _put_chunk(self, oid: str, part: memoryview, base: str | None = None) -> tuple[int, list[Path]]:
+        """Bytes written for one chunk and the folders written to. A chunk stored as a delta
+        gets its full tip copy too (delta first: a crash between the two leaves a chunk
+        that reads through its chain); a chunk present only as a delta (an old version's,
+        committed again) gets its full copy, so the newest version never rebuilds a chain."""
+        if self.path(oid).exists():
+            return 0, []
+        written, folders = 0, []
+        if not self.delta_path(oid).exists() and base is not None and base != oid:
             delta = self._try_delta(part, base)
             if delta is not None:
-                return self._write_file(oid, self.delta_path(oid), memoryview(delta))
-        return self._write_file(oid, self.path(oid), part)
+                n, folder = self._write_file(oid, self.delta_path(oid), memoryview(delta))
+                written, folders = n, [folder]
+        n, folder = self._write_file(oid, self.path(oid), part)
+        return written + n, [*folders, folder]
 
     def _try_delta(self, part: memoryview, base: str) -> bytes | None:
         """The delta object for `part` against `base`, or None to store `part` full."""
         depth = self.depth(base)
         if depth is None or depth >= MAX_DELTA_DEPTH:
             return None
-        if depth == 0 and not self._sample_promising(part, base):
-            return None  # judged from a few KiB of the base before reading all of it
+        if not self._sample_promising(part, base):
+            return None  # judged from a few KiB of the base's full file before reading all of it
         buf = bytearray(len(part))
         try:
             self.read_into(base, memoryview(buf))
@@ -331,6 +361,30 @@ class ObjectStore(Housekeeping):
             raise CorruptObjectError(oid, str(exc)) from None
         if verify and digest(out) != oid:
             raise CorruptObjectError(oid, self._why_chain_broken(base, len(out)))
+
+    def _delta_chain_backs(self, oid: str, size: int) -> bool:
+        """Whether the object's delta chain stands for `size` bytes without its full copy:
+        a delta, each link's declared size `size`, down to an object with no delta whose
+        full file is `size` bytes, within the depth cap (headers and sizes only: the bytes
+        were checked when the delta was written, `fsck` rebuilds it)."""
+        current = oid
+        for _ in range(MAX_DELTA_DEPTH + 1):
+            try:
+                base, declared, _depth = self._delta_header(current)
+            except FileNotFoundError:
+                if current == oid:
+                    return False  # no delta: the full file is its only copy
+                try:
+                    st = os.lstat(self.path(current))
+                except OSError:
+                    return False
+                return stat.S_ISREG(st.st_mode) and st.st_size == size
+            except (deltas_format.DeltaFormatError, CorruptObjectError, OSError):
+                return False
+            if declared != size:
+                return False
+            current = base
+        return False
 
     def _why_chain_broken(self, base: str, size: int) -> str:
         """Which link of a chain that rebuilt the wrong bytes is damaged (the slow path)."""
@@ -466,15 +520,33 @@ class ObjectStore(Housekeeping):
 
     def verify(self, oid: str, size: int | None = None) -> str | None:
         """None if the object is whole (and `size` bytes long, if given), else what is wrong.
-        The same path as a read: a delta is rebuilt through its chain and checked."""
+        The same path as a read: a delta is rebuilt through its chain and checked. An
+        object with both files (a full tip copy beside its delta) has both checked: the
+        delta is what stays once the copy is dropped."""
         try:
             found = self.content_size(oid)  # checked against the disk before allocating
             if size is not None and found != size:
                 raise CorruptObjectError(oid, f"truncated or resized (expected {size} bytes, found {found})")
-            self.read_into(oid, memoryview(bytearray(found)))
+            buf = memoryview(bytearray(found))
+            self.read_into(oid, buf)
+            if self.path(oid).exists() and self.delta_path(oid).exists():
+                self._verify_delta_beside_copy(oid, buf)
         except CorruptObjectError as exc:
             return exc.why
         return None
+
+    def _verify_delta_beside_copy(self, oid: str, out: memoryview) -> None:
+        """Rebuild the delta of an object that also has a full copy (`out`: its size)."""
+        try:
+            st = os.lstat(self.delta_path(oid))
+        except FileNotFoundError:
+            return  # dropped meanwhile: nothing more to check
+        if st.st_size > deltas_format.HEADER_SIZE + len(out) + _DELTA_SLACK:
+            raise CorruptObjectError(oid, f"corrupt (its delta of {st.st_size} bytes for {len(out)} bytes of contents)")
+        try:
+            self._read_delta(oid, out, MAX_DELTA_DEPTH, verify=True)
+        except CorruptObjectError as exc:
+            raise CorruptObjectError(oid, f"{exc.why} (in its delta; its full copy reads)") from None
 
 
 def _open_object(path: Path):  # -> a raw binary file

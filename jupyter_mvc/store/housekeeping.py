@@ -1,6 +1,7 @@
 """Housekeeping of the chunk store (gc's side): list every stored id, remove objects and
-stale temp files. Nothing here follows a symbolic link or removes a name the store did
-not make, so a crafted or copied store cannot lead it outside `<gitdir>/mvc`."""
+stale temp files, drop the full tip copies of chunks their deltas stand for. Nothing here
+follows a symbolic link or removes a name the store did not make, so a crafted or copied
+store cannot lead it outside `<gitdir>/mvc`."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ _TEMP = re.compile(r"\A\.?[0-9a-f]{1,64}\.[0-9]+(?:\.[0-9a-f]{8})?\.tmp\Z")
 
 
 class Housekeeping:
-    """Mixed into ObjectStore, whose folders (objects_dir, deltas_dir, tmp_dir) and
-    `path`/`delta_path` it uses."""
+    """Mixed into ObjectStore, whose folders (objects_dir, deltas_dir, tmp_dir),
+    `path`/`delta_path` and `_delta_chain_backs` it uses."""
 
     objects_dir: Path
     deltas_dir: Path
@@ -70,6 +71,39 @@ class Housekeeping:
                     freed += st.st_size
             count += gone
         return count, freed
+
+    def drop_full_copies(self, oids: Iterable[str], older_than: float | None = None) -> tuple[int, int]:
+        """Delete the full tip copies of the given objects: only of a valid id, only where
+        the object's delta chain reaches a full object (`_delta_chain_backs`: a chunk
+        without a delta is its chain's anchor, and its full file is its only copy), and,
+        with `older_than`, only copies last modified before it. Returns (copies dropped,
+        bytes freed). A reader that finds the copy gone reads the delta; one that opened it
+        reads on."""
+        count = freed = 0
+        for oid in dict.fromkeys(oids):
+            if not isinstance(oid, str) or not _OID.match(oid):
+                continue
+            p = self.path(oid)
+            if not (_real_dir(p.parent.parent) and _real_dir(p.parent)):
+                continue
+            try:
+                st = os.lstat(p)
+            except FileNotFoundError:
+                continue
+            if not stat.S_ISREG(st.st_mode) or older_than is not None and st.st_mtime >= older_than:
+                continue
+            if not self._delta_chain_backs(oid, st.st_size):
+                continue
+            try:
+                p.unlink()
+            except OSError:  # gone meanwhile, or not ours to remove: the copy only costs space
+                continue
+            count += 1
+            freed += st.st_size
+        return count, freed
+
+    def _delta_chain_backs(self, oid: str, size: int) -> bool:
+        raise NotImplementedError
 
     def remove_stale_temp_files(self, older_than: float) -> int:
         """Delete temp files a crashed write left in `tmp/` (only names `write_atomic`

@@ -51,6 +51,10 @@ TIMED = [
     "frame.commit_first",
     "frame.recommit_10_rows",
     "frame.load_warm",
+    "chain.recommit_1pct_scattered",
+    "chain.full_warm",
+    "chain.tip_warm",
+    "chain.deepest_old_warm",
 ]
 COLD = [
     "floor.read_cold",
@@ -60,6 +64,9 @@ COLD = [
     "notebook.checkout_cold",
     "ours.checkout_lazy_cold",
     "ours.checkout_lazy_cold_touch_all",
+    "chain.full_cold",
+    "chain.tip_cold",
+    "chain.deepest_old_cold",
 ]
 TORCH = ["alt.torch_save", "alt.torch_load_warm", "alt.safetensors_load_warm", "alt.safetensors_open_warm"]
 # Skippable only while the magics (written in parallel) do not import yet.
@@ -139,5 +146,9 @@ def test_ratios_and_targets_are_reported(smoke):
         assert ratios[label] > 0, label
     targets = {t["target"]: t for t in smoke["targets"]}
     assert "first commit / write+fsync floor" in targets
+    assert targets["tip of a 20-commit 1% chain / full version"]["value"] > 0
+    assert ratios["chain tip warm / full version warm"] > 0
+    assert smoke["measurements"]["chain.tip_warm"]["delta_files_opened"] == 0  # the tip rebuilds no chain
+    assert smoke["measurements"]["chain.deepest_old_warm"]["delta_files_opened"] > 0
     assert all(t["met"] is None for t in targets.values())  # smoke sizes are not judged
     assert smoke["machine"]["cores"] >= 1 and smoke["mode"] == "smoke"

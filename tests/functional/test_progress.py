@@ -48,9 +48,12 @@ def test_a_small_edit_of_a_big_array_reports_the_bytes_it_added(shell):
     assert f"1 variable (emb), {size}; " in first and " added." in first, first
     session = shell.ip._jupyter_mvc[0]
 
-    shell("emb[:10, 0] += 1.0")  # 10 elements of 3 million
+    shell("emb[:10, 0] += 1.0")  # 10 elements of 3 million, all in the first 2 MiB chunk
     report = session.commit("ten rows", ["emb"])
-    assert 0 < report.added < report.size / 100, (report.added, report.size)
+    # That chunk's delta, and its full tip copy (2 MiB, so the newest version reads no
+    # chain): the first version's chunk has no delta, so it stays and nothing is dropped.
+    chunk = 2 * MIB  # the store's chunk size
+    assert chunk < report.added < chunk + report.size / 100, (report.added, report.size)
 
     shell("emb[20:30, 5] -= 2.0")
     out = shell("%mv_commit emb -m 'ten more'")
@@ -67,8 +70,12 @@ def test_the_api_commit_returns_what_it_added(git_repo):
     assert first.added >= a.nbytes  # every chunk new (and the small skeleton)
     a[:10] = 0.0
     second = api.commit({"a": a}, "two", path=git_repo)
-    assert 0 < second.added < a.nbytes // 100 and second.id == api.resolve("HEAD", path=git_repo)
+    # A delta and its 2 MiB full tip copy (the first version's chunk is an anchor: it stays).
+    assert 2 * MIB < second.added < 2 * MIB + a.nbytes // 100 and second.id == api.resolve("HEAD", path=git_repo)
     assert api.commit({"a": a}, "three", path=git_repo).added == 0
+    a[20:30] = 1.0
+    fourth = api.commit({"a": a}, "four", path=git_repo)
+    assert 0 < fourth.added < a.nbytes // 100  # the tip copy of "two" went: net, a delta
 
 
 # -- the API's progress callback ---------------------------------------------------------------------

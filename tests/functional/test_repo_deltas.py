@@ -16,7 +16,8 @@ def _disk(repo) -> int:
 
 
 def _deltas(repo) -> list[str]:
-    return [o for o in repo.store.iter_oids() if repo.store.is_delta(o)]
+    """Every id with a delta file (the tip's have a full copy beside it)."""
+    return [o for o in repo.store.iter_oids() if repo.store.has_delta(o)]
 
 
 def _scatter(a: np.ndarray, n: int, seed: int) -> None:
@@ -30,12 +31,24 @@ def test_scattered_edit_stores_a_small_delta(repo):
     before = _disk(repo)
     assert _deltas(repo) == []  # nothing to be a delta of
     _scatter(a, 1000, 1)
-    v2 = repo.commit({"a": a}, "scattered").id
+    info = repo.commit({"a": a}, "scattered")
+    v2 = info.id
+    # The first edit after a full version: deltas, plus the tip's full copies (the first
+    # version's chunks have no delta, so they stay: they are the chains' anchors).
     added = _disk(repo) - before
-    assert 0 < added < a.nbytes // 10
+    assert a.nbytes < added < a.nbytes * 1.1 and info.added == added
     chunks = repo.manifest(v2).variables["a"].object_ids()
     assert set(_deltas(repo)) >= set(chunks[1:])  # every data chunk changed; all are deltas
+    assert all(repo.store.has_full(c) for c in chunks)  # and the tip reads no chain
     assert repo.load(v2, "a").tobytes() == a.tobytes()
+    # The next edit: its deltas and tip copies, less v2's copies (no tip uses them now).
+    before = _disk(repo)
+    _scatter(a, 1000, 2)
+    info = repo.commit({"a": a}, "scattered again")
+    added = _disk(repo) - before
+    assert 0 < added < a.nbytes // 10 and info.added == added
+    assert all(repo.store.is_delta(c) for c in chunks[1:])
+    assert repo.load(v2, "a").tobytes() != a.tobytes() == repo.load(info.id, "a").tobytes()
     assert fsck(repo).ok
 
 
@@ -81,7 +94,8 @@ def two_versions(repo):
     _scatter(victim, 30, 2)
     v2 = repo.commit({"good": good, "victim": victim}, "two").id
     delta = repo.manifest(v2).variables["victim"].streams[0].chunks[0]
-    assert repo.store.is_delta(delta) and repo.store.delta_base(delta) == base
+    assert repo.store.has_delta(delta) and repo.store.delta_base(delta) == base
+    assert repo.store.drop_full_copies([delta])[0] == 1  # as once v2 is no tip: only the delta
     return repo, v1, v2, base, delta, good
 
 
@@ -121,7 +135,7 @@ def test_gc_keeps_bases_of_reachable_deltas_and_removes_unreachable_deltas(two_v
     # A later scattered edit, then dropped: its deltas are unreachable.
     _scatter(victim, 30, 3)
     v3 = repo.commit({"victim": victim}, "three").id
-    dropped = [o for o in repo.manifest(v3).variables["victim"].object_ids() if repo.store.is_delta(o)]
+    dropped = [o for o in repo.manifest(v3).variables["victim"].object_ids() if repo.store.has_delta(o)]
     assert dropped
     git(repo.root, "update-ref", "refs/mvc/heads/main", squashed)
     assert base not in repo.manifest(squashed).variables["victim"].object_ids()

@@ -23,7 +23,14 @@ def _scatter(data: bytes, n: int, seed: int) -> bytes:
 
 
 def _deltas(store):
-    return [o for o in store.iter_oids() if store.is_delta(o)]
+    """Every id with a delta file (a newly written one has its full tip copy beside it)."""
+    return [o for o in store.iter_oids() if store.has_delta(o)]
+
+
+def _drop_copies(store, oids) -> None:
+    """Keep these chunks as deltas only, as once no tip uses them."""
+    store.drop_full_copies(oids)
+    assert all(store.is_delta(o) for o in oids)
 
 
 def test_round_trip_is_bit_identical(store):
@@ -35,9 +42,12 @@ def test_round_trip_is_bit_identical(store):
     deltas = _deltas(store)
     assert deltas and set(deltas) <= set(stream.chunks)
     sizes = dict(stream.sized_chunks())
-    for oid in deltas:
-        assert store.delta_path(oid).exists() and not store.path(oid).exists()
+    for oid in deltas:  # each with its full tip copy: the newest version rebuilds nothing
+        assert store.delta_path(oid).exists() and store.path(oid).exists()
         assert store.delta_base(oid) in base.chunks and store.depth(oid) == 1
+    assert bytes(store.read_stream(stream)) == new
+    _drop_copies(store, deltas)
+    for oid in deltas:
         assert store.verify(oid, sizes[oid]) is None
         assert "resized" in store.verify(oid, sizes[oid] + 1)
     assert bytes(store.read_stream(stream)) == new
@@ -90,6 +100,9 @@ def test_chain_depth_is_capped(store):
     assert depths[: MAX_DELTA_DEPTH + 2] == list(range(MAX_DELTA_DEPTH + 1)) + [0]  # full again after the cap
     for s, v in zip(streams, versions):
         assert bytes(store.read_stream(s)) == v
+    _drop_copies(store, [s.chunks[0] for s in streams if store.has_delta(s.chunks[0])])
+    for s, v in zip(streams, versions):  # through the chains now, none deeper than the cap
+        assert bytes(store.read_stream(s)) == v
 
 
 def _flip(path, at):
@@ -105,7 +118,7 @@ def test_damaged_delta_or_base_is_detected(store):
     new = _scatter(old, 5, 1)
     (stream,), _ = store.put_many([new], [base])
     oid, base_oid = stream.chunks[0], base.chunks[0]
-    assert store.is_delta(oid)
+    _drop_copies(store, [oid])
     _flip(store.delta_path(oid), -1)  # inside the zstd payload
     with pytest.raises(CorruptObjectError) as err:
         store.read_stream(stream)
@@ -128,6 +141,7 @@ def test_remove_and_iter_cover_deltas(store):
     (stream,), _ = store.put_many([_scatter(old, 5, 1)], [base])
     oid = stream.chunks[0]
     assert sorted(store.iter_oids()) == sorted({oid, base.chunks[0]})
+    _drop_copies(store, [oid])
     assert store.has(oid) and store.stored_size(oid) < 1024
     size = store.stored_size(oid)
     assert store.remove([oid], older_than=0) == (0, 0)  # too young
@@ -141,6 +155,7 @@ def test_truncated_delta_and_crafted_cycle_are_reported_not_looped(store):
     base = store.put(old)
     (stream,), _ = store.put_many([_scatter(old, 5, 1)], [base])
     oid = stream.chunks[0]
+    _drop_copies(store, [oid])
     path = store.delta_path(oid)
     raw = path.read_bytes()
     os.chmod(path, 0o644)

@@ -63,6 +63,7 @@ def test_a_delta_declaring_a_size_its_base_does_not_have_is_refused(store, alloc
     new[5] ^= 1
     (stream,), _ = store.put_many([bytes(new)], [base])
     oid = stream.chunks[0]
+    assert store.drop_full_copies([oid])[0] == 1  # its tip copy: reads go through the delta
     assert store.is_delta(oid)
     path = store.delta_path(oid)
     raw = bytearray(path.read_bytes())
