@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import chains, floor, frames, history, kernel, ours, report
+from . import chains, floor, frames, history, kernel, ours, report, store_scale
 from .measure import drop_page_cache
 from .workloads import build_model
 
@@ -33,6 +33,7 @@ SIZES = {
         frame_rows=5_000_000,
         chain_array_bytes=128 << 20,
         chain_commits=20,
+        store_chunks=1_000_000,
     ),
     "smoke": dict(
         model_bytes=8 << 20,
@@ -46,6 +47,7 @@ SIZES = {
         frame_rows=50_000,
         chain_array_bytes=4 << 20,
         chain_commits=20,
+        store_chunks=2_000,
     ),
 }
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "latest.json"
@@ -114,13 +116,18 @@ def main(argv: list[str] | None = None) -> int:
         help="where the stores are written (default: a temp folder; it needs ~4x the model size)",
     )
     parser.add_argument("--numpy", action="store_true", help="a dict of numpy tensors even if torch is installed")
+    parser.add_argument(
+        "--store-chunks", type=int, default=None, help="chunks in the fsck/gc store (default: 1,000,000; smoke 2,000)"
+    )
     parser.add_argument("--mv-log-args", default="", help="arguments for the %%mv_log measurement")
     args = parser.parse_args(argv)
 
     if args.work_dir is not None and not args.work_dir.is_dir():
         parser.error(f"--work-dir {args.work_dir} is not a directory; create it or leave the option out")
     mode = "smoke" if args.smoke else "full"
-    cfg = SIZES[mode]
+    cfg = dict(SIZES[mode])
+    if args.store_chunks is not None:
+        cfg["store_chunks"] = args.store_chunks
     started = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix="mvc-bench-", dir=args.work_dir)).resolve()
     load_at_start = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
@@ -148,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
                 "a chain of 1% scattered edits",
                 lambda: chains.run(cfg["chain_array_bytes"], cfg["chain_commits"], work, cfg["repeats"], cold),
             ),
+            ("fsck and gc of a large store", lambda: store_scale.run(cfg["store_chunks"], work, cfg["repeats"])),
         ]
         for label, step in steps:
             t = time.perf_counter()

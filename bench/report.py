@@ -141,6 +141,8 @@ def table(result: dict) -> str:
             note.append(f"file {_fmt_bytes(e['file_bytes'])}")
         if "output_lines" in e:
             note.append(f"{e['output_lines']} lines")
+        if "chunks" in e:
+            note.append(f"{e['chunks']:,} chunks")
         if "versions" in e:
             note.append(f"{e['versions']} versions")
         lines.append(

@@ -39,6 +39,8 @@ TIMED = [
     "history.log",
     "history.cli_log_1000",
     "history.git_log_1000",
+    "store.fsck",
+    "store.gc",
     "startup.ipython_shell",
     "startup.import_jupyter_mvc",
     "kernel.cell_plain",
