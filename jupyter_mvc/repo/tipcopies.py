@@ -24,15 +24,7 @@ if TYPE_CHECKING:
 def tip_chunks(repo: Repo) -> set[str]:
     """Every chunk id of every version a ref under refs/mvc/ points at (a version whose
     manifest does not read keeps nothing: its chunks are unknown)."""
-    chunks: set[str] = set()
-    for sha in set(repo.git.refs(ALL).values()):
-        try:
-            manifest = repo.manifest(sha)
-        except MvcError:
-            continue
-        for entry in manifest.variables.values():
-            chunks.update(entry.object_ids())
-    return chunks
+    return set(chunks_of(repo, set(repo.git.refs(ALL).values())))
 
 
 def drop_old_tip_copies(repo: Repo, previous: Iterable[str], older_than: float | None = None) -> tuple[int, int]:

@@ -72,6 +72,19 @@ def notebook(cells: list[str]) -> dict:
     }
 
 
+def lab_project(tmp_path: Path, name: str, cells: list[str]) -> Path:
+    """`tmp_path/work`: a project with its own Git repository and one notebook `name` of
+    `cells`, for a server the test starts there (the extension must be installed)."""
+    from tests.support.git import git
+
+    require_labextension()
+    root = tmp_path / "work"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "master")
+    (root / name).write_text(json.dumps(notebook(cells)))
+    return root
+
+
 def require_labextension() -> None:
     """Our own product, not an absent tool: a broken extension build fails, never skips."""
     if not labextension_installed():

@@ -8,19 +8,15 @@ did and that the kernel is unchanged. Screenshots go to test-artifacts/ui/."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from tests.support.git import git
 from tests.support.lab_server import running_server
 from tests.support.lab_ui import (
     ARTIFACTS,
     READY,
     browser_page,
-    notebook,
+    lab_project,
     require_browser,
-    require_labextension,
 )
 
 require_browser()  # skips the module, saying why, without Playwright, Chromium or JupyterLab
@@ -31,15 +27,11 @@ SIDEBAR = "#jupyter-mvc-versions"
 
 @pytest.fixture
 def lab(tmp_path):
-    require_labextension()
     import numpy as np
 
     import jupyter_mvc
 
-    root = tmp_path / "work"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "master")
-    (root / "merge.ipynb").write_text(json.dumps(notebook(["w = None"])))
+    root = lab_project(tmp_path, "merge.ipynb", ["w = None"])
     # main: base then ours; exp (from base): theirs. Both changed w: a conflict.
     jupyter_mvc.commit({"w": np.zeros(4), "lr": 0.1}, "base", path=root)
     jupyter_mvc.branch("exp", path=root)

@@ -11,15 +11,13 @@ import json
 
 import pytest
 
-from tests.support.git import git
 from tests.support.lab_server import running_server
 from tests.support.lab_ui import (
     ARTIFACTS,
     READY,
     browser_page,
-    notebook,
+    lab_project,
     require_browser,
-    require_labextension,
 )
 
 require_browser()  # skips the module, saying why, without Playwright, Chromium or JupyterLab
@@ -42,13 +40,9 @@ def text_is(selector: str, text: str) -> str:
 
 @pytest.fixture
 def lab(tmp_path):
-    require_labextension()
     from jupyter_mvc import api
 
-    root = tmp_path / "work"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "master")
-    (root / "shared.ipynb").write_text(json.dumps(notebook(["x = 1"])))
+    root = lab_project(tmp_path, "shared.ipynb", ["x = 1"])
     api.commit({"x": 1}, "first", path=root)  # one local version, not pushed anywhere
     with running_server(root, tmp_path / "server", lab=True) as base:
         yield base, root

@@ -19,7 +19,7 @@ from tests.support.lab_ui import (
     READY,
     WAIT_MS,
     browser_page,
-    notebook,
+    lab_project,
     require_browser,
     require_labextension,
 )
@@ -48,11 +48,7 @@ KERNEL_EVAL = """async (expr) => {
 
 @pytest.fixture
 def lab(tmp_path):
-    require_labextension()
-    root = tmp_path / "work"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "master")
-    (root / "versions.ipynb").write_text(json.dumps(notebook(CELLS)))
+    root = lab_project(tmp_path, "versions.ipynb", CELLS)
     with running_server(root, tmp_path / "server", lab=True) as base:
         yield base, root
 

@@ -16,11 +16,8 @@ Screenshots go to test-artifacts/ui/."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from tests.support.git import git
 from tests.support.lab_server import running_server
 from tests.support.lab_ui import (
     ARTIFACTS,
@@ -28,9 +25,8 @@ from tests.support.lab_ui import (
     SEEN_WHOLE,
     TIMELINE_LAYOUT,
     browser_page,
-    notebook,
+    lab_project,
     require_browser,
-    require_labextension,
     saved_widget_outputs,
     timeline_layout_problems,
 )
@@ -68,11 +64,7 @@ ONE_LINE = """el => { const r = document.createRange(); r.selectNodeContents(el)
 
 @pytest.fixture
 def lab(tmp_path):
-    require_labextension()
-    root = tmp_path / "work"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "master")
-    (root / "narrow.ipynb").write_text(json.dumps(notebook(CELLS)))
+    root = lab_project(tmp_path, "narrow.ipynb", CELLS)
     with running_server(root, tmp_path / "server", lab=True) as base:
         yield base, root
 
