@@ -223,13 +223,13 @@ class KernelSession:
         candidates = list(names) if names is not None else self.tracked_names()
         view, unhashable = dict(self.ns), {}
         known = self.state.known()
-        memo = {} if verify else self.state.seed(view, self.state.fingerprints.keys() & view.keys())
+        memo, seen = ({}, {}) if verify else self.state.seed(view, self.state.fingerprints.keys() & view.keys())
         while True:
             try:
                 st = api.status(
                     view, candidates, path=self.path(), rev=self._baseline(), known=known, fingerprints=memo
                 )
-                self.state.keep(view, memo)
+                self.state.keep(view, memo, seen)
                 break
             except SerializationError as exc:
                 unhashable[exc.variable] = f"{exc.path} is not picklable ({type(exc.cause).__name__})"

@@ -94,22 +94,30 @@ class SessionState:
             # The value is the one stored: status compares it as the stored id.
             self.fingerprints[name] = (w, {entry.codec: entry.content_id, **{c: fp for fp, c in aliases}})
 
-    def seed(self, namespace: Mapping[str, Any], names: Iterable[str]) -> dict[tuple[str, str], str]:
+    def seed(
+        self, namespace: Mapping[str, Any], names: Iterable[str]
+    ) -> tuple[dict[tuple[str, str], str], dict[str, str | None]]:
         """A fingerprint memo for `api.status`: the remembered fingerprints of each of
-        `names` whose value's witness still holds (it has not changed since it was hashed)."""
+        `names` whose value's witness still holds (it has not changed since it was hashed);
+        and the witnesses computed on the way, for `keep`."""
         memo: dict[tuple[str, str], str] = {}
+        seen: dict[str, str | None] = {}
         for name in names:
             cached = self.fingerprints.get(name)
             if cached is None or name not in namespace:
                 continue
-            if witness(namespace[name]) == cached[0]:
+            seen[name] = witness(namespace[name])
+            if seen[name] == cached[0]:
                 memo.update(((name, codec), fp) for codec, fp in cached[1].items())
             else:
                 del self.fingerprints[name]
-        return memo
+        return memo, seen
 
-    def keep(self, namespace: Mapping[str, Any], memo: Mapping[tuple[str, str], str]) -> None:
-        """Remember what `api.status` hashed into `memo`, under each value's witness."""
+    def keep(
+        self, namespace: Mapping[str, Any], memo: Mapping[tuple[str, str], str], seen: Mapping[str, str | None]
+    ) -> None:
+        """Remember what `api.status` hashed into `memo`, under each value's witness
+        (`seen`: those `seed` computed already; the values have not changed since)."""
         by_name: dict[str, dict[str, str]] = {}
         for (name, codec), fp in memo.items():
             by_name.setdefault(name, {})[codec] = fp
@@ -117,7 +125,10 @@ class SessionState:
             cached = self.fingerprints.get(name)
             if cached is not None and fps.items() <= cached[1].items():
                 continue  # seeded from it, nothing new
-            w = witness(namespace[name]) if name in namespace else None
+            if name in seen:
+                w = seen[name]
+            else:
+                w = witness(namespace[name]) if name in namespace else None
             if w is not None:
                 self.fingerprints[name] = (w, fps)
 

@@ -111,7 +111,7 @@ class ObjectStore(Housekeeping):
         return Path(f"{self._deltas_prefix}{oid[:2]}{os.sep}{oid[2:]}")
 
     def has(self, oid: str) -> bool:
-        return self.path(oid).exists() or self.delta_path(oid).exists()
+        return self.has_full(oid) or self.has_delta(oid)
 
     def has_full(self, oid: str) -> bool:
         """A full file of the object exists (alone, or as a tip copy beside its delta)."""
@@ -123,7 +123,7 @@ class ObjectStore(Housekeeping):
 
     def is_delta(self, oid: str) -> bool:
         """True if the object is kept only as a delta (a read rebuilds its chain)."""
-        return not self.path(oid).exists() and self.delta_path(oid).exists()
+        return not self.has_full(oid) and self.has_delta(oid)
 
     def _delta_header(self, oid: str) -> tuple[str, int, int]:
         """(base id, content size, chain depth) of the object's delta; FileNotFoundError
@@ -145,7 +145,7 @@ class ObjectStore(Housekeeping):
         try:
             return self._delta_header(oid)[2]
         except FileNotFoundError:
-            return 0 if self.path(oid).exists() else None
+            return 0 if self.has_full(oid) else None
         except (deltas_format.DeltaFormatError, CorruptObjectError):
             return None
 
@@ -234,10 +234,10 @@ class ObjectStore(Housekeeping):
         gets its full tip copy too (delta first: a crash between the two leaves a chunk
         that reads through its chain); a chunk present only as a delta (an old version's,
         committed again) gets its full copy, so the newest version never rebuilds a chain."""
-        if self.path(oid).exists():
+        if self.has_full(oid):
             return 0, []
         written, folders = 0, []
-        if not self.delta_path(oid).exists() and base is not None and base != oid:
+        if not self.has_delta(oid) and base is not None and base != oid:
             delta = self._try_delta(part, base)
             if delta is not None:
                 n, folder = self._write_file(oid, self.delta_path(oid), memoryview(delta))
@@ -505,11 +505,10 @@ class ObjectStore(Housekeeping):
         a chunk kept as a delta is rebuilt and verified now, as any read. The buffer is
         private: writing to it changes nothing stored. Where mapping is unavailable, the
         stream is read as `read_stream` does."""
-        self.check_stream(stream)
         if stream.size == 0 or not mapping.available(stream.chunk_size):
-            return self.read_stream(stream)
-        parts = [self.path(oid) for oid in stream.chunks]
-        full = [p if p.exists() else None for p in parts]
+            return self.read_stream(stream)  # it checks the stream itself
+        self.check_stream(stream)
+        full = [self.path(oid) if self.has_full(oid) else None for oid in stream.chunks]
         try:
             return mapping.map_chunks(
                 stream.size, stream.chunk_size, full, lambda i, view: self.read_into(stream.chunks[i], view)
@@ -532,7 +531,7 @@ class ObjectStore(Housekeeping):
                 raise CorruptObjectError(oid, f"truncated or resized (expected {size} bytes, found {found})")
             buf = memoryview(bytearray(found))
             self.read_into(oid, buf)
-            if self.path(oid).exists() and self.delta_path(oid).exists():
+            if self.has_full(oid) and self.has_delta(oid):
                 self._verify_delta_beside_copy(oid, buf)
         except CorruptObjectError as exc:
             return exc.why
