@@ -23,9 +23,11 @@ def _fresh_repo(path: Path) -> Repo:
 
 
 def stored_bytes(repo: Repo) -> int:
-    """Everything a version adds on disk: our chunks and delta objects plus Git's objects."""
+    """Everything a version adds on disk: our chunks (loose and packed) and delta objects
+    plus Git's objects."""
     return (
         tree_bytes(repo.mvc_dir / "objects")
+        + tree_bytes(repo.mvc_dir / "packs")
         + tree_bytes(repo.mvc_dir / "deltas")
         + tree_bytes(repo.git.git_dir / "objects")
     )

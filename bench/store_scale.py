@@ -4,7 +4,9 @@
 The N chunks are real: 20 versions, each a fresh random array of N/20 chunks of 1 KiB
 (the store's chunk size is lowered for this store only, so a million chunks take 1 GiB
 instead of 2 TiB; a stream records its own chunk size, so every read is the real path).
-One extra version's chunks are made unreachable for gc to remove."""
+Each version is committed as any big write is, into packs (`store/packfiles.py`): the
+store is ~40 files, not a million. One extra version's chunks are made unreachable for gc
+to remove (it rewrites the packs that hold them)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,6 @@ import numpy as np
 
 from jupyter_mvc import api
 from jupyter_mvc.repo import Repo
-from jupyter_mvc.store import digest
 
 from .floor import GIT_ENV
 from .measure import git, measure
@@ -38,7 +39,6 @@ def build(path: Path, chunks: int) -> tuple[Repo, float]:
     started = time.perf_counter()
     for i in range(VERSIONS + 1):  # the last one is garbage: its branch moves back below
         data = rng.integers(0, 255, per_version * CHUNK, dtype=np.uint8)
-        _prewrite(repo, data)
         if i == VERSIONS:
             tip = repo.refs.head()
         repo.commit({"x": data}, f"version {i}" if i < VERSIONS else "garbage")
@@ -48,21 +48,6 @@ def build(path: Path, chunks: int) -> tuple[Repo, float]:
 
 def per_version_chunks(chunks: int) -> int:
     return max(1, chunks // VERSIONS)
-
-
-def _prewrite(repo: Repo, data: np.ndarray) -> None:
-    """Lay the chunk files down directly, without the store's fsync per file: this builds
-    the fixture (as history.py builds history with git fast-import); the commit that
-    follows finds every chunk present, as after any commit of the same data."""
-    view = memoryview(data).cast("B")
-    for start in range(0, len(view), CHUNK):
-        part = view[start : start + CHUNK]
-        oid = digest(part)
-        path = repo.store.path(oid)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(part)
-        path.chmod(0o444)
 
 
 def run(chunks: int, work: Path, repeats: int) -> dict[str, dict]:

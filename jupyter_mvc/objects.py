@@ -250,6 +250,7 @@ class GcReport:
     temp_files_removed: int
     objects_kept: int
     tip_copies_dropped: int = 0  # full copies of delta-backed chunks no tip uses
+    chunks_packed: int = 0  # loose chunks moved into packs
 
 
 def summary_line(summary: dict[str, Any]) -> str:

@@ -112,6 +112,7 @@ def _cmd_gc(args: Any) -> None:
     print(
         f"removed {r.objects_removed} objects ({fmt.size(r.bytes_freed)}) and {r.temp_files_removed} "
         f"temp files; kept {r.objects_kept} reachable objects"
+        + (f", {r.chunks_packed} of them moved into packs" if r.chunks_packed else "")
     )
 
 

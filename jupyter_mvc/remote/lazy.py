@@ -68,15 +68,16 @@ class RemoteChunks:
             t = self._transport(name)
             cipher = cipher_of(t)
             got = t.get_ranges(packs.pack_key(pid), [index.objects[oid] for oid in oids])
+            opened: list[tuple[str, bytes]] = []
             for oid, data in zip(oids, got):
                 if cipher is not None:
                     try:
                         data = cipher.open_chunk(oid, data)
                     except crypto.DecryptError as exc:
+                        self._add(opened, folders, lock)  # what arrived whole is kept
                         raise CorruptObjectError(oid, f"unreadable from remote {name}: {exc}") from None
-                n = self.repo.store.add(oid, data, folders)
-                with lock:
-                    self.fetched_bytes += n
+                opened.append((oid, data))
+            self._add(opened, folders, lock)
 
         jobs = list(wanted.items())
         for name, _pid in wanted:
@@ -88,6 +89,11 @@ class RemoteChunks:
             fetch_pack(jobs[0])
         self.repo.store.sync_folders(folders)  # one fsync per folder, not per chunk
         # Chunks no remote has stay missing: the read that asked says which, as for any store.
+
+    def _add(self, chunks: list[tuple[str, bytes]], folders: set[Path], lock: threading.Lock) -> None:
+        n = self.repo.store.add_many(chunks, folders)  # a whole pack's worth lands as a local pack
+        with lock:
+            self.fetched_bytes += n
 
 
 def refresh_indexes(repo: Repo, name: str, t: Transport) -> dict[str, PackIndex]:

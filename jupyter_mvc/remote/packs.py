@@ -20,13 +20,11 @@ from pathlib import Path
 import blake3
 
 from ..errors import RemoteError
-from ..store import ObjectStore
+from ..store import ObjectStore, packfiles
 from .crypto import Cipher
 
 PACK_TARGET = 64 << 20  # bytes per pack: few requests per GiB, and a resumed push re-sends at most this
 INDEX_FORMAT = "jupyter_mvc pack index 1"
-_MAX_INDEX = 64 << 20  # a 1 GiB pack of 2 MiB chunks indexes in ~60 KiB: this is hostile
-_MAX_CHUNK = 1 << 30
 _ID = re.compile(r"\A[0-9a-f]{64}\Z")
 
 
@@ -113,26 +111,10 @@ def parse_index(data: bytes, expected_id: str, url: str, check_id: bool = True) 
     def bad(why: str) -> RemoteError:
         return RemoteError(url, f"the pack index {index_key(expected_id)} is damaged ({why})", "Run mvc fsck --remote.")
 
-    if len(data) > _MAX_INDEX:
-        raise bad(f"{len(data)} bytes")
     try:
-        raw = json.loads(data)
-    except (ValueError, RecursionError) as exc:
-        raise bad(f"not JSON: {exc}") from None
-    if not isinstance(raw, dict) or raw.get("format") != INDEX_FORMAT:
-        raise bad("unknown format; a newer jupyter_mvc may have written it")
-    if raw.get("pack") != expected_id or not isinstance(raw.get("objects"), list):
-        raise bad("it names another pack")
-    objects: dict[str, tuple[int, int]] = {}
-    end = 0
-    for row in raw["objects"]:
-        if not (isinstance(row, list) and len(row) == 3 and isinstance(row[0], str) and _ID.match(row[0])):
-            raise bad(f"bad entry {str(row)[:80]!r}")
-        oid, off, n = row
-        if not (type(off) is int and type(n) is int and off == end and 0 < n <= _MAX_CHUNK):
-            raise bad(f"entry {oid[:12]} has a bad offset or length")
-        objects[oid] = (off, n)
-        end = off + n
+        objects = packfiles.parse_index(data, expected_id, INDEX_FORMAT, contiguous=True)
+    except packfiles.PackError as exc:
+        raise bad(str(exc)) from None
     if check_id and objects and pack_id(list(objects)) != expected_id:
         raise bad("its chunks are not the ones its id names")
     return PackIndex(expected_id, objects)

@@ -1,6 +1,6 @@
 """Integrity and housekeeping as functions over a `Repo`: `fsck` verifies every object
 every reachable version needs (a chunk with both a full tip copy and a delta: both);
-`gc` removes what no version reaches and the tip copies no tip needs."""
+`gc` removes what no version reaches and the tip copies no tip needs, and repacks."""
 
 from __future__ import annotations
 
@@ -71,4 +71,7 @@ def gc(repo: Repo, grace_seconds: float = 3600.0) -> GcReport:
     removed, freed = repo.store.remove(unreachable, cutoff)
     # Full tip copies of reachable chunks that no tip uses (tipcopies.py): their deltas stay.
     copies, copies_freed = tipcopies.drop_old_tip_copies(repo, reachable, cutoff)
-    return GcReport(removed, freed + copies_freed, temp, len(reachable), copies)
+    # Then loose chunks into packs, and packs rid of what nothing reaches (after the copies
+    # went: a tip copy is never packed).
+    unpacked, repack_freed, packed = repo.store.repack(reachable, cutoff)
+    return GcReport(removed + unpacked, freed + copies_freed + repack_freed, temp, len(reachable), copies, packed)

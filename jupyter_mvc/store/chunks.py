@@ -22,6 +22,13 @@ both files. The repository drops the full copy once no branch or tag tip uses th
 so only old versions rebuild chains. Deltas are forward (the base is the older chunk and
 never changes), so a delta's recorded depth stays exact whichever full copies come and go:
 `depth` is the delta's depth whenever one exists, and chains stay within the cap.
+
+Packs (`store/packfiles.py`): the fresh full chunks of one big write (a first commit of a
+model, a model of a new shape: `PACK_FROM` bytes or more) go into pack files of ~64 MiB
+under `<root>/packs/` rather than a file each; `repack` (gc) moves loose full chunks into packs and rewrites packs that hold
+chunks nothing reaches. A read looks for a loose file, then a pack, then a delta; stores
+written before packs existed (loose files only) read as they always did. Tip copies stay
+loose files, so they can be dropped one by one.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ import mmap
 import os
 import re
 import stat
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -42,14 +49,19 @@ from ..objects import Stream
 from . import deltas as deltas_format
 from . import mapping
 from .housekeeping import Housekeeping
+from .packfiles import Location, PackError, PackSet, read_at
 
 DEFAULT_CHUNK_SIZE = 2 << 20  # 2 MiB: a 1 % edit of 1 GiB adds ~12 MiB (4 MiB: up to 16); 512 files per GiB
 _OID = re.compile(r"\A[0-9a-f]{64}\Z")
 _WORKERS = max(2, min(8, os.cpu_count() or 2))
+_THREAD_FROM = 256 << 10  # jobs smaller than this on average run inline: a thread hand-off costs more
 _MMAP_ABOVE = 1 << 20
 MAX_DELTA_DEPTH = 8  # a chunk whose base is this deep is stored full: reads stay bounded
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # object files are ours: a symbolic link is never one
 _DELTA_SLACK = 1 << 10  # a delta is stored only when under half its chunk; this is room for zstd framing
+# A write of this many bytes of fresh full chunks goes into packs; a smaller one (a few
+# small variables) stays loose files, which gc packs later, as Git does with its objects.
+PACK_FROM = 8 << 20
 
 
 def digest(data) -> str:
@@ -89,6 +101,7 @@ class ObjectStore(Housekeeping):
         self._objects_prefix = str(self.objects_dir) + os.sep
         self._deltas_prefix = str(self.deltas_dir) + os.sep
         self.tmp_dir = self.root / "tmp"
+        self.packs = PackSet(self.root / "packs")
         self.chunk_size = chunk_size
         self._pool: ThreadPoolExecutor | None = None
         # Where chunks this store lacks come from (a remote's lazy fetch): called with the
@@ -114,8 +127,25 @@ class ObjectStore(Housekeeping):
         return self.has_full(oid) or self.has_delta(oid)
 
     def has_full(self, oid: str) -> bool:
-        """A full file of the object exists (alone, or as a tip copy beside its delta)."""
+        """The object's full bytes are stored: a loose file (alone, or as a tip copy beside
+        its delta) or in a pack."""
+        return self.path(oid).exists() or self.packs.find(oid) is not None
+
+    def has_loose(self, oid: str) -> bool:
+        """A loose full file of the object exists (what `drop_full_copies` can delete)."""
         return self.path(oid).exists()
+
+    def full_location(self, oid: str) -> Location | None:
+        """Where the object's full bytes lie (a loose file or a pack), None if stored only as
+        a delta or absent. A loose file that is not a regular file is CorruptObjectError."""
+        path = self.path(oid)
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            return self.packs.find(oid)
+        if not stat.S_ISREG(st.st_mode):
+            raise CorruptObjectError(oid, "not a regular file (crafted store?)")
+        return Location(path, 0, st.st_size)
 
     def has_delta(self, oid: str) -> bool:
         """A delta file of the object exists (alone, or with a full tip copy beside it)."""
@@ -158,7 +188,8 @@ class ObjectStore(Housekeeping):
                 total += p.stat().st_size
             except FileNotFoundError:
                 pass
-        return total
+        packed = self.packs.find(oid)
+        return total + (packed.length if packed is not None else 0)
 
     def _executor(self) -> ThreadPoolExecutor:
         # BLAKE3 and file I/O release the GIL, so threads overlap hashing with writing.
@@ -166,12 +197,20 @@ class ObjectStore(Housekeeping):
             self._pool = ThreadPoolExecutor(_WORKERS, thread_name_prefix="mvc-store")
         return self._pool
 
+    def _map(self, fn: Callable, jobs: list, nbytes: int | None = None) -> Iterator:
+        """`fn` over `jobs` on the store's threads, or inline where the jobs are few or
+        (with `nbytes`, their total size) small: a million 1 KiB chunks hashed through the
+        pool spent most of their time handing jobs to threads."""
+        if len(jobs) < 2 or nbytes is not None and nbytes < _THREAD_FROM * len(jobs):
+            return map(fn, jobs)
+        return self._executor().map(fn, jobs)
+
     # -- writing -------------------------------------------------------------------------
     def plan(self, data) -> Stream:
         """The stream `data` would be stored as, without writing anything."""
         view = memoryview(data).cast("B")
         parts = _chunks(view, self.chunk_size)
-        oids = list(self._executor().map(digest, parts)) if len(parts) > 1 else [digest(p) for p in parts]
+        oids = list(self._map(digest, parts, len(view)))
         return Stream(len(view), tuple(oids), self.chunk_size)
 
     def put_many(
@@ -203,19 +242,37 @@ class ObjectStore(Housekeeping):
             usable = stream is not None and stream.size == len(v) and stream.chunk_size == self.chunk_size
             for j, part in enumerate(_chunks(v, self.chunk_size)):
                 parts.append((i, part, stream.chunks[j] if usable and stream is not None else None))
-        pool = self._executor()
-        oids_flat = list(pool.map(lambda job: digest(job[1]), parts))
+        total = sum(len(v) for v in views)
+        oids_flat = list(self._map(lambda job: digest(job[1]), parts, total))
         unique: dict[str, tuple[memoryview, str | None]] = {}
         covers: dict[str, int] = {}  # bytes of the buffers each distinct chunk stands for
         for (_i, part, base), oid in zip(parts, oids_flat):
             unique.setdefault(oid, (part, base))  # identical chunks are written once
             covers[oid] = covers.get(oid, 0) + len(part)
-        results = []
-        for oid, result in zip(unique, pool.map(lambda item: self._put_chunk(item[0], *item[1]), unique.items())):
+        # First what is present, or stored as a delta with its tip copy (both loose files);
+        # then the plain full chunks left over: into packs when there are enough of them.
+        jobs = list(unique.items())
+        results: list[tuple[int, list[Path]]] = []
+        plain: list[tuple[str, memoryview]] = []
+        put = self._map(lambda job: self._put_chunk(job[0], *job[1]), jobs, sum(len(p) for _o, (p, _b) in jobs))
+        for (oid, (part, _base)), result in zip(jobs, put):
+            if result is None:
+                plain.append((oid, part))
+                continue
             results.append(result)
             if progress is not None:
                 progress(covers[oid])
-        written = sum(n for n, _ in results)
+        written = 0
+        if sum(len(part) for _oid, part in plain) >= PACK_FROM:
+            on_packed = (lambda oid: progress(covers[oid])) if progress is not None else None
+            written, _packs = self.packs.write(plain, self.tmp_dir, self._map, on_packed)
+        else:
+            put = self._map(lambda job: self._write_file(job[0], self.path(job[0]), job[1]), plain)
+            for (oid, _part), (n, folder) in zip(plain, put):
+                results.append((n, [folder]))
+                if progress is not None:
+                    progress(covers[oid])
+        written += sum(n for n, _ in results)
         dirs = {d for _n, folders in results for d in folders}
         for d in dirs:
             fsync_dir(d)
@@ -229,21 +286,24 @@ class ObjectStore(Housekeeping):
     def put(self, data) -> Stream:
         return self.put_many([data])[0][0]
 
-    def _put_chunk(self, oid: str, part: memoryview, base: str | None = None) -> tuple[int, list[Path]]:
-        """Bytes written for one chunk and the folders written to. A chunk stored as a delta
-        gets its full tip copy too (delta first: a crash between the two leaves a chunk
-        that reads through its chain); a chunk present only as a delta (an old version's,
-        committed again) gets its full copy, so the newest version never rebuilds a chain."""
+    def _put_chunk(self, oid: str, part: memoryview, base: str | None = None) -> tuple[int, list[Path]] | None:
+        """Bytes written for one chunk and the folders written to, or None for a plain full
+        chunk, which the caller stores (in a pack or a loose file). A chunk stored as a
+        delta gets its full tip copy too, loose (delta first: a crash between the two
+        leaves a chunk that reads through its chain); a chunk present only as a delta (an
+        old version's, committed again) gets its loose full copy, so the newest version
+        never rebuilds a chain."""
         if self.has_full(oid):
             return 0, []
-        written, folders = 0, []
-        if not self.has_delta(oid) and base is not None and base != oid:
-            delta = self._try_delta(part, base)
-            if delta is not None:
-                n, folder = self._write_file(oid, self.delta_path(oid), memoryview(delta))
-                written, folders = n, [folder]
-        n, folder = self._write_file(oid, self.path(oid), part)
-        return written + n, [*folders, folder]
+        if self.has_delta(oid):
+            n, folder = self._write_file(oid, self.path(oid), part)
+            return n, [folder]
+        delta = self._try_delta(part, base) if base is not None and base != oid else None
+        if delta is None:
+            return None
+        n, folder = self._write_file(oid, self.delta_path(oid), memoryview(delta))
+        m, full_folder = self._write_file(oid, self.path(oid), part)
+        return n + m, [folder, full_folder]
 
     def _try_delta(self, part: memoryview, base: str) -> bytes | None:
         """The delta object for `part` against `base`, or None to store `part` full."""
@@ -272,11 +332,14 @@ class ObjectStore(Housekeeping):
         if not ranges:
             return True
         try:
-            fd = os.open(self.path(base), os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
-        except OSError:
+            where = self.full_location(base)
+            if where is None or where.length != len(part):
+                return True  # a delta base, or a size the full read will refuse
+            fd = os.open(where.path, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+        except (OSError, CorruptObjectError):
             return True  # the full read will tell
         try:
-            sample = b"".join(os.pread(fd, n, off) for off, n in ranges)
+            sample = b"".join(os.pread(fd, n, where.offset + off) for off, n in ranges)
         finally:
             os.close(fd)
         mine = b"".join(part[off : off + n] for off, n in ranges)
@@ -302,6 +365,34 @@ class ObjectStore(Housekeeping):
             synced.add(folder)
         return n
 
+    def add_many(self, items: Sequence[tuple[str, bytes | memoryview]], synced: set[Path] | None = None) -> int:
+        """`add` for a batch (the chunks one remote pack delivered): each is checked against
+        its id; the good ones are stored, `PACK_FROM` bytes or more of them as a pack (a
+        clone's checkout then opens a few files, as after a local commit), fewer as loose
+        files; then a bad one, if any, is raised (CorruptObjectError). Bytes written."""
+        good: list[tuple[str, memoryview]] = []
+        bad: CorruptObjectError | None = None
+        for oid, data in items:
+            view = memoryview(data).cast("B")
+            if digest(view) != validate_oid(oid):
+                bad = bad or CorruptObjectError(oid, "corrupt as received (its contents do not match its id)")
+            elif not self.has(oid):
+                good.append((oid, view))
+        if sum(len(v) for _oid, v in good) >= PACK_FROM:
+            written = self.packs.write(good, self.tmp_dir, self._map)[0]
+        else:
+            written = 0
+            for oid, view in good:
+                n, folder = self._write_file(oid, self.path(oid), view)
+                written += n
+                if synced is None:
+                    fsync_dir(folder)
+                else:
+                    synced.add(folder)
+        if bad is not None:
+            raise bad
+        return written
+
     @staticmethod
     def sync_folders(folders: set[Path]) -> None:
         for folder in sorted(folders):
@@ -319,9 +410,19 @@ class ObjectStore(Housekeeping):
         self._read(oid, out, MAX_DELTA_DEPTH, verify=True)
 
     def _read(self, oid: str, out: memoryview, budget: int, verify: bool) -> None:
-        path = self.path(oid)
+        # A chunk the loaded indexes place in a pack is read from there without first
+        # failing to open a loose file (most of fsck's time per chunk otherwise).
+        if not (self.packs.cached(oid) and self._read_packed(oid, out)) and not self._read_loose(oid, out):
+            if not self._read_packed(oid, out):
+                self._read_delta(oid, out, budget, verify)
+                return
+        if verify and digest(out) != oid:
+            raise CorruptObjectError(oid, "corrupt (its contents do not match its id)")
+
+    def _read_loose(self, oid: str, out: memoryview) -> bool:
+        """Fill `out` from the object's loose full file (unverified); False if it has none."""
         try:
-            with _open_object(path) as f:
+            with _open_object(self.path(oid)) as f:
                 found = os.fstat(f.fileno()).st_size
                 n = 0
                 while found == len(out) and n < found:  # readinto may return short
@@ -330,12 +431,34 @@ class ObjectStore(Housekeeping):
                         break
                     n += got
         except FileNotFoundError:
-            self._read_delta(oid, out, budget, verify)
-            return
+            return False
         if found != len(out) or n != found:
             raise CorruptObjectError(oid, f"truncated or resized (expected {len(out)} bytes, found {found})")
-        if verify and digest(out) != oid:
-            raise CorruptObjectError(oid, "corrupt (its contents do not match its id)")
+        return True
+
+    def _read_packed(self, oid: str, out: memoryview) -> bool:
+        """Fill `out` from the object's pack (unverified); False if no pack holds it. A pack
+        that a repack removed meanwhile sends the read to the indexes again, once."""
+        for attempt in range(2):
+            where = self.packs.find(oid)
+            if where is None:
+                return False
+            if where.length != len(out):
+                raise CorruptObjectError(
+                    oid, f"truncated or resized (expected {len(out)} bytes, its pack says {where.length})"
+                )
+            try:
+                read_at(where, out)
+                return True
+            except FileNotFoundError:
+                if attempt:
+                    return False
+                self.packs.reload()
+            except PackError as exc:
+                raise CorruptObjectError(oid, f"unreadable: {exc}") from None
+            except OSError as exc:
+                raise CorruptObjectError(oid, f"unreadable ({exc.strerror or exc})") from None
+        return False
 
     def _read_delta(self, oid: str, out: memoryview, budget: int, verify: bool) -> None:
         """Rebuild a delta object: its base into `out`, then XOR the payload in place.
@@ -344,7 +467,7 @@ class ObjectStore(Housekeeping):
             with _open_object(self.delta_path(oid)) as f:
                 raw = f.read()
         except FileNotFoundError:
-            raise CorruptObjectError(oid, "missing from the object store") from None
+            raise CorruptObjectError(oid, self._why_missing(oid)) from None
         try:
             base, size, _depth = deltas_format.parse_header(raw)
             if size != len(out):
@@ -378,10 +501,10 @@ class ObjectStore(Housekeeping):
                 if current == oid:
                     return False  # no delta: the full file is its only copy
                 try:
-                    st = os.lstat(self.path(current))
-                except OSError:
+                    where = self.full_location(current)
+                except CorruptObjectError:
                     return False
-                return stat.S_ISREG(st.st_mode) and st.st_size == size
+                return where is not None and where.length == size
             except (deltas_format.DeltaFormatError, CorruptObjectError, OSError):
                 return False
             if declared != size:
@@ -446,6 +569,9 @@ class ObjectStore(Housekeeping):
     def _one_size(self, oid: str, expected: int | None) -> int | tuple[str, int]:
         """A full object's size, or (base, declared size) of a delta; `expected` is what the
         delta above it declared."""
+        packed = self.packs.cached(oid)
+        if packed is not None and (expected is None or packed.length == expected):
+            return packed.length
         try:
             st = os.lstat(self.path(oid))
         except FileNotFoundError:
@@ -456,10 +582,17 @@ class ObjectStore(Housekeeping):
             if expected is not None and st.st_size != expected:
                 raise CorruptObjectError(oid, f"truncated or resized (expected {expected} bytes, found {st.st_size})")
             return st.st_size
+        packed = self.packs.find(oid)
+        if packed is not None:
+            if expected is not None and packed.length != expected:
+                raise CorruptObjectError(
+                    oid, f"truncated or resized (expected {expected} bytes, its pack says {packed.length})"
+                )
+            return packed.length
         try:
             st = os.lstat(self.delta_path(oid))
         except FileNotFoundError:
-            raise CorruptObjectError(oid, "missing from the object store") from None
+            raise CorruptObjectError(oid, self._why_missing(oid)) from None
         if not stat.S_ISREG(st.st_mode):
             raise CorruptObjectError(oid, "not a regular file (crafted store?)")
         try:
@@ -473,6 +606,15 @@ class ObjectStore(Housekeeping):
         if st.st_size > deltas_format.HEADER_SIZE + size + _DELTA_SLACK:
             raise CorruptObjectError(oid, f"corrupt (a delta of {st.st_size} bytes for {size} bytes of contents)")
         return base, size
+
+    def _why_missing(self, oid: str) -> str:
+        self.packs.reload()  # a pack written within the folder's last timestamp tick
+        if self.packs.find(oid) is not None:
+            return "moved into a pack while being read (read it again)"
+        if self.packs.damaged:
+            pid, why = next(iter(self.packs.damaged.items()))
+            return f"missing from the object store (and the pack {pid[:16]}… cannot be read: {why})"
+        return "missing from the object store"
 
     def read_stream(
         self, stream: Stream, out: memoryview | None = None, progress: Callable[[int], None] | None = None
@@ -488,7 +630,7 @@ class ObjectStore(Housekeeping):
         parts = _chunks(view, stream.chunk_size)
         jobs = list(zip(stream.chunks, parts))
         if len(jobs) > 1:
-            for n in self._executor().map(self._read_part, jobs):
+            for n in self._map(self._read_part, jobs, stream.size):
                 if progress is not None:
                     progress(n)
         else:
@@ -508,13 +650,24 @@ class ObjectStore(Housekeeping):
         if stream.size == 0 or not mapping.available(stream.chunk_size):
             return self.read_stream(stream)  # it checks the stream itself
         self.check_stream(stream)
-        full = [self.path(oid) if self.has_full(oid) else None for oid in stream.chunks]
+        full = [self._mappable(oid) for oid in stream.chunks]
         try:
             return mapping.map_chunks(
                 stream.size, stream.chunk_size, full, lambda i, view: self.read_into(stream.chunks[i], view)
             )
         except OSError:  # a chunk turned into a delta meanwhile, or the system refused: read it
             return self.read_stream(stream)
+
+    def _mappable(self, oid: str) -> tuple[Path, int] | None:
+        """(file, offset) of a full chunk that can be mapped in place (page-aligned), else
+        None: the chunk is read (a delta rebuilt, a small packed chunk copied)."""
+        try:
+            where = self.full_location(oid)
+        except CorruptObjectError:
+            return None
+        if where is None or not mapping.aligned(where.offset):
+            return None
+        return where.path, where.offset
 
     def _read_part(self, job: tuple[str, memoryview]) -> int:
         self.read_into(*job)
@@ -531,7 +684,7 @@ class ObjectStore(Housekeeping):
                 raise CorruptObjectError(oid, f"truncated or resized (expected {size} bytes, found {found})")
             buf = memoryview(bytearray(found))
             self.read_into(oid, buf)
-            if self.has_full(oid) and self.has_delta(oid):
+            if self.has_delta(oid) and self.has_full(oid):
                 self._verify_delta_beside_copy(oid, buf)
         except CorruptObjectError as exc:
             return exc.why

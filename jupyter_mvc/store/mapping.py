@@ -42,13 +42,19 @@ def available(chunk_size: int) -> bool:
     return _mmap_call is not None and chunk_size % _PAGE == 0
 
 
+def aligned(offset: int) -> bool:
+    """Whether a chunk at this offset of its file can be mapped (offsets must be on a page)."""
+    return offset % _PAGE == 0
+
+
 def map_chunks(
-    size: int, chunk_size: int, parts: list[Path | None], fill: Callable[[int, memoryview], None]
+    size: int, chunk_size: int, parts: list[tuple[Path, int] | None], fill: Callable[[int, memoryview], None]
 ) -> mmap.mmap:
     """A private region of `size` bytes: part i (bytes i*chunk_size onwards) is the file
-    `parts[i]` mapped copy-on-write, or, where that is None, filled now by `fill(i, view)`
-    (a chunk kept as a delta must be rebuilt). The region lives as long as the returned
-    mmap and whatever views it (numpy arrays, tensors)."""
+    and offset `parts[i]` (a loose chunk file at 0, or a page-aligned place in a pack)
+    mapped copy-on-write, or, where that is None, filled now by `fill(i, view)` (a chunk
+    kept as a delta must be rebuilt). The region lives as long as the returned mmap and
+    whatever views it (numpy arrays, tensors)."""
     if _mmap_call is None:
         raise OSError("mapping chunk files in place needs Linux")
     region = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, prot=mmap.PROT_READ | mmap.PROT_WRITE)
@@ -59,23 +65,25 @@ def map_chunks(
         del anchor  # no exported pointer may outlive this, or the region cannot close
     view = memoryview(region)
     try:
-        for i, path in enumerate(parts):
+        for i, part in enumerate(parts):
             start = i * chunk_size
             length = min(chunk_size, size - start)
-            if path is None:
+            if part is None:
                 fill(i, view[start : start + length])
                 continue
+            path, offset = part
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
             try:
-                if os.fstat(fd).st_size != length:
-                    raise OSError(f"{path} is {os.fstat(fd).st_size} bytes, not {length}")
+                found = os.fstat(fd).st_size
+                if found < offset + length:  # a loose file's exact size was checked with the stream
+                    raise OSError(f"{path} is {found} bytes, too short for {length} at {offset}")
                 got = _mmap_call(
                     base + start,
                     length,
                     mmap.PROT_READ | mmap.PROT_WRITE,
                     mmap.MAP_PRIVATE | _MAP_FIXED,
                     fd,
-                    0,
+                    offset,
                 )
             finally:
                 os.close(fd)

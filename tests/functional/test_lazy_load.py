@@ -1,5 +1,5 @@
 """`load(rev, name, mmap=True)` and `%mv_checkout --lazy`: arrays and tensors are the
-store's chunk files mapped in place (seen in /proc/self/maps), equal to what was
+store's chunk files and packs mapped in place (seen in /proc/self/maps), equal to what was
 committed, private (writing to them changes nothing stored), rebuilt where a chunk is a
 delta, and unmapped once nothing uses them."""
 
@@ -14,11 +14,17 @@ np = pytest.importorskip("numpy")
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="mapping chunk files in place is Linux's")
 
 
-def mapped_chunks(repo) -> int:
-    """How many of this store's chunk files the process maps now."""
-    objects = str(repo.store.objects_dir)
+def mapped_bytes(repo) -> int:
+    """How many bytes of this store's files (loose chunks and packs) the process maps now
+    (the kernel merges adjacent mappings of one pack into one line: lines do not count chunks)."""
+    root = str(repo.store.root) + "/"
+    total = 0
     with open("/proc/self/maps") as f:
-        return sum(1 for line in f if objects in line)
+        for line in f:
+            if root in line:
+                start, end = line.split()[0].split("-")
+                total += int(end, 16) - int(start, 16)
+    return total
 
 
 @pytest.fixture
@@ -33,14 +39,16 @@ def test_a_lazy_load_maps_the_chunk_files_and_equals_the_commit(big):
     from jupyter_mvc import api
 
     repo, info, values = big
-    before = mapped_chunks(repo)
+    before = mapped_bytes(repo)
     w = api.load(info.id, "w", path=repo, mmap=True)
-    assert mapped_chunks(repo) - before == len(repo.manifest(info.id).variables["w"].streams[0].chunks) == 12
+    stream = repo.manifest(info.id).variables["w"].streams[0]
+    assert len(stream.chunks) == 12 and all(repo.store.packs.find(c) for c in stream.chunks)  # a pack
+    assert mapped_bytes(repo) - before == stream.size
     assert w.dtype == values["w"].dtype and np.array_equal(w, values["w"])
     assert np.array_equal(api.load(info.id, "small", path=repo, mmap=True), values["small"])
     del w
     gc.collect()
-    assert mapped_chunks(repo) == before  # unmapped with the last array using it
+    assert mapped_bytes(repo) == before  # unmapped with the last array using it
 
 
 def test_writing_to_a_lazy_array_changes_nothing_stored(big):
@@ -65,10 +73,12 @@ def test_a_chunk_kept_as_a_delta_is_rebuilt_into_the_mapping(big):
     later[7::50_000] += 1.0
     repo.commit({"w": later}, "the next edit")  # `info` is no tip now: its tip copies go
     assert any(repo.store.is_delta(c) for c in chunks)
-    before = mapped_chunks(repo)
+    before = mapped_bytes(repo)
     w = api.load(info.id, "w", path=repo, mmap=True)
     assert np.array_equal(w, edited)
-    assert mapped_chunks(repo) - before == sum(not repo.store.is_delta(c) for c in chunks)
+    rebuilt = sum(repo.store.is_delta(c) for c in chunks)
+    assert rebuilt > 0
+    assert mapped_bytes(repo) - before == (len(chunks) - rebuilt) * repo.store.chunk_size
 
 
 def test_a_resized_chunk_is_refused_by_name_on_the_lazy_path_too(big):
@@ -76,10 +86,10 @@ def test_a_resized_chunk_is_refused_by_name_on_the_lazy_path_too(big):
 
     repo, info, _values = big
     chunk = repo.manifest(info.id).variables["w"].streams[0].chunks[3]
-    path = repo.store.path(chunk)
-    path.chmod(0o644)
-    with open(path, "r+b") as f:
-        f.truncate(1000)
+    where = repo.store.full_location(chunk)
+    where.path.chmod(0o644)
+    with open(where.path, "r+b") as f:
+        f.truncate(where.offset + 1000)
     with pytest.raises(MvcError, match="w"):
         repo.load(info.id, "w", lazy=True)
 
@@ -101,7 +111,7 @@ def test_mv_checkout_lazy_puts_mapped_tensors_in_the_kernel(shell):
     from jupyter_mvc.repo import Repo
 
     with Repo.open(".", create=False) as repo:
-        repo_objects = str(repo.store.objects_dir)
+        repo_objects = str(repo.store.root) + "/"
     with open("/proc/self/maps") as f:
         assert any(repo_objects in line for line in f)
     for k, v in ns["net"].state_dict().items():

@@ -14,9 +14,14 @@ from jupyter_mvc.errors import VariableNotFoundError
 
 
 def store_bytes(git_repo) -> int:
-    """Bytes of every object the chunk store holds (what committing data costs)."""
+    """Bytes of every object the chunk store holds, loose, packed or delta (what committing
+    data costs)."""
     root = git_repo / ".git" / "mvc"
-    return sum(p.stat().st_size for p in root.rglob("*") if p.is_file() and "objects" in p.parts)
+    return sum(
+        p.stat().st_size
+        for p in root.rglob("*")
+        if p.is_file() and p.relative_to(root).parts[0] in ("objects", "packs", "deltas")
+    )
 
 
 def test_commits_naming_different_variables_carry_the_others(shell, git_repo):

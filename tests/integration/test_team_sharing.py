@@ -126,6 +126,9 @@ def test_loading_one_small_variable_fetches_only_its_chunks(remote_url, tmp_path
     report = jupyter_mvc.fetch(prefetch=True, path=b)
     assert report.prefetched_bytes >= big.nbytes
     assert jupyter_mvc.load("HEAD", "big", path=b).tobytes() == big.tobytes()
+    with jupyter_mvc.open_repo(b) as repo:  # a remote pack's worth of chunks lands as a local pack
+        chunks = repo.manifest(repo.resolve("HEAD")).variables["big"].streams[0].chunks
+        assert all(repo.store.packs.find(c) for c in chunks) and not any(repo.store.has_loose(c) for c in chunks)
 
 
 def test_tags_travel_and_never_move(remote_url, tmp_path):
