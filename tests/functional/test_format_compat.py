@@ -99,6 +99,22 @@ def test_a_0_1_0_repository_loads_every_variable_of_every_version(old_repo):
     same_array(second["weights"], first["weights"] * 2)
 
 
+def test_gc_packs_a_0_1_0_repository_and_every_version_still_loads(old_repo):
+    from jupyter_mvc.repo import Repo
+
+    with Repo.open(old_repo, create=False) as repo:
+        loose = [c for c in repo.store.iter_oids() if repo.store.has_loose(c)]
+        assert loose and not repo.store.packs.packs()  # 0.1.0 wrote a file per chunk
+    report = api.gc(grace_seconds=0, path=old_repo)
+    assert report.chunks_packed == len(loose) and report.objects_removed == 0
+    with Repo.open(old_repo, create=False) as repo:
+        assert not any(repo.store.has_loose(c) for c in loose) and all(repo.store.packs.find(c) for c in loose)
+    want = expected()
+    for info in api.log(path=old_repo):
+        check_values(load_all(old_repo, info.id), want[info.message])
+    assert api.fsck(path=old_repo).ok
+
+
 def test_a_commit_on_top_of_a_0_1_0_repository_uses_data1_where_it_applies(old_repo):
     want = expected()["second version"]
     old_head = api.resolve("HEAD", path=old_repo)
