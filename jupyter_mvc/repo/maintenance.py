@@ -45,6 +45,10 @@ def fsck(repo: Repo) -> FsckReport:
                 why = verdicts[oid]
                 if why:
                     problems.append(Problem(oid, why, sha, entry.name))
+    # A pack whose index does not read hides its chunks, needed or not: say so by name.
+    repo.store.packs.packs()  # current as of now
+    for pid, why in sorted(repo.store.packs.damaged.items()):
+        problems.append(Problem(f"packs/{pid}.idx", why))
     return FsckReport(len(versions), len(verdicts) - len(not_fetched), tuple(problems), len(not_fetched))
 
 

@@ -179,10 +179,23 @@ def test_a_damaged_or_crafted_index_is_reported_not_trusted(big, damage, words):
     with pytest.raises(CorruptObjectError, match=f"missing.*{pid[:16]}.*{words}"):
         repo.load(info.id, "w")
     report = maintenance.fsck(repo)
-    assert not report.ok and all(p.variable == "w" for p in report.problems)
+    assert {p.variable for p in report.problems} == {"w", ""}
+    assert [p.oid for p in report.problems if not p.variable] == [f"packs/{pid}.idx"]
     assert np.array_equal(repo.load(info.id, "b"), np.arange(10.0))
     maintenance.gc(repo, grace_seconds=0)  # gc leaves a pack it cannot read alone
     assert (repo.store.root / "packs" / f"{pid}.pack").exists()
+
+
+def test_fsck_names_a_damaged_index_even_when_no_version_needs_its_chunks(repo, small_packs):
+    info = repo.commit({"w": np.random.default_rng(4).random(MiB // 2)}, "w")  # 4 MiB: one pack
+    chunk = repo.manifest(info.id).variables["w"].streams[0].chunks[0]
+    spare = pack_of(repo, chunk).path.with_name("f" * 64 + ".idx")
+    spare.write_text("{}")  # an index with no pack, that nothing needs
+    report = maintenance.fsck(repo)
+    assert [(p.oid, p.variable) for p in report.problems] == [(f"packs/{'f' * 64}.idx", "")]
+    assert "unknown format" in report.problems[0].why and "damaged" in str(report.problems[0])
+    spare.unlink()
+    assert maintenance.fsck(repo).ok
 
 
 def test_an_index_entry_past_the_end_of_its_pack_is_truncated_not_a_crash(big):
