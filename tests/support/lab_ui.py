@@ -190,3 +190,20 @@ SEEN_WHOLE = """(el) => {
   }
   return el.scrollWidth <= el.clientWidth + 1;
 }"""
+
+
+def cut_elements(elements: Any, settle_s: float = 5.0) -> list[str]:
+    """The texts of `elements` (a Playwright locator) that are not seen whole, once the
+    layout has settled: a side panel that has just opened may still be growing to its
+    width, so a check taken at once can catch a button mid-resize. Waits up to `settle_s`
+    for every element to show whole and returns the ones still cut (empty when all are
+    whole)."""
+    import time
+
+    check = f"(els) => els.filter(el => !({SEEN_WHOLE})(el)).map(el => el.innerText)"
+    deadline = time.monotonic() + settle_s
+    while True:
+        cut = elements.evaluate_all(check)
+        if not cut or time.monotonic() > deadline:
+            return cut
+        time.sleep(0.1)
