@@ -418,14 +418,36 @@ class ObjectStore(Housekeeping):
         self._read(oid, out, MAX_DELTA_DEPTH, verify=True)
 
     def _read(self, oid: str, out: memoryview, budget: int, verify: bool) -> None:
+        """Fill `out` from the first copy of the object that reads whole. A chunk can have
+        two full copies for a while (a repack stopped before it removed the loose files it
+        packed) and a delta besides: a damaged copy sends the read on to the next one, and
+        the first damage is what is reported when none reads."""
+        failure: CorruptObjectError | None = None
         # A chunk the loaded indexes place in a pack is read from there without first
         # failing to open a loose file (most of fsck's time per chunk otherwise).
-        if not (self.packs.cached(oid) and self._read_packed(oid, out)) and not self._read_loose(oid, out):
-            if not self._read_packed(oid, out):
+        for source in (self._read_cached_pack, self._read_loose, self._read_packed):
+            try:
+                if not source(oid, out):
+                    continue
+            except CorruptObjectError as exc:
+                failure = failure or exc
+                continue
+            if not verify or digest(out) == oid:
+                return
+            failure = failure or CorruptObjectError(oid, "corrupt (its contents do not match its id)")
+        if failure is None:
+            self._read_delta(oid, out, budget, verify)  # says why the object is missing if it has no delta
+            return
+        if self.has_delta(oid):
+            try:
                 self._read_delta(oid, out, budget, verify)
                 return
-        if verify and digest(out) != oid:
-            raise CorruptObjectError(oid, "corrupt (its contents do not match its id)")
+            except CorruptObjectError:
+                pass
+        raise failure
+
+    def _read_cached_pack(self, oid: str, out: memoryview) -> bool:
+        return self.packs.cached(oid) and self._read_packed(oid, out)
 
     def _read_loose(self, oid: str, out: memoryview) -> bool:
         """Fill `out` from the object's loose full file (unverified); False if it has none."""

@@ -29,6 +29,15 @@ def pack_of(repo, oid):
     return where
 
 
+def flip_byte(path, offset) -> None:
+    path.chmod(0o644)
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        byte = f.read(1)
+        f.seek(offset)
+        f.write(bytes([byte[0] ^ 0x10]))
+
+
 @pytest.fixture
 def small_packs(monkeypatch):
     """Packs of 8 MiB and writes from 4 MiB, so a test of a few packs stays small."""
@@ -120,17 +129,39 @@ def test_a_flipped_byte_in_a_pack_names_the_chunk_and_spares_the_rest(big):
     repo, info, w = big
     chunks = repo.manifest(info.id).variables["w"].streams[0].chunks
     where = pack_of(repo, chunks[5])
-    where.path.chmod(0o644)
-    with open(where.path, "r+b") as f:
-        f.seek(where.offset + 1234)
-        byte = f.read(1)
-        f.seek(where.offset + 1234)
-        f.write(bytes([byte[0] ^ 0x10]))
+    flip_byte(where.path, where.offset + 1234)
     result = repo.checkout(info.id)
     assert isinstance(result.failed["w"], CorruptObjectError) and chunks[5][:16] in str(result.failed["w"])
     assert np.array_equal(result.objects["b"], np.arange(10.0))
     problems = maintenance.fsck(repo).problems
     assert [(p.variable, p.oid) for p in problems] == [("w", chunks[5])] and "corrupt" in problems[0].why
+
+
+@pytest.mark.parametrize("damaged", ["packed", "loose"])
+def test_a_damaged_copy_of_a_chunk_with_a_whole_duplicate_reads_from_the_duplicate(big, damaged):
+    # Both copies exist after a repack that stopped before it removed the loose files it
+    # packed; whichever one is damaged, the whole one is read.
+    repo, info, w = big
+    oid = repo.manifest(info.id).variables["w"].streams[0].chunks[5]
+    where = pack_of(repo, oid)
+    with open(where.path, "rb") as f:
+        f.seek(where.offset)
+        data = f.read(where.length)
+    loose = repo.store.path(oid)
+    loose.parent.mkdir(parents=True, exist_ok=True)
+    loose.write_bytes(data)
+    assert repo.store.has_loose(oid)
+    if damaged == "packed":
+        flip_byte(where.path, where.offset + 1234)
+    else:
+        flip_byte(loose, 1234)
+    assert np.array_equal(repo.load(info.id, "w"), w)
+    assert maintenance.fsck(repo).ok
+    if damaged == "packed":  # without the whole duplicate, the damage is reported by chunk
+        loose.unlink()
+        with pytest.raises(CorruptObjectError, match="corrupt") as exc:
+            repo.load(info.id, "w")
+        assert oid[:16] in str(exc.value)
 
 
 def test_a_truncated_pack_is_refused_as_truncated(big):
