@@ -447,7 +447,7 @@ class ObjectStore(Housekeeping):
         raise failure
 
     def _read_cached_pack(self, oid: str, out: memoryview) -> bool:
-        return self.packs.cached(oid) and self._read_packed(oid, out)
+        return self.packs.cached(oid) is not None and self._read_packed(oid, out)
 
     def _read_loose(self, oid: str, out: memoryview) -> bool:
         """Fill `out` from the object's loose full file (unverified); False if it has none."""
