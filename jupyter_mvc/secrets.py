@@ -114,7 +114,7 @@ def _scan_text(data: bytes, where: str) -> list[Finding]:
 def _scan_notebook(data: bytes, name: str) -> list[Finding]:
     try:
         cells = json.loads(data).get("cells", [])
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return _scan_text(data, name)
     found = []
     for i, cell in enumerate(cells, 1):

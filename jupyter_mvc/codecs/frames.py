@@ -330,7 +330,7 @@ def _check_pandas_metadata(schema: Any, num_rows: int, variable: str, version: s
 
     try:
         doc = json.loads(schema.metadata[b"pandas"])
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise bad(f"not JSON ({exc})") from exc
     if not isinstance(doc, dict) or not {"index_columns", "column_indexes", "columns"} <= set(doc) <= _PANDAS_META_KEYS:
         raise bad(f"expected keys among {sorted(_PANDAS_META_KEYS)}")

@@ -107,7 +107,7 @@ def members(t: Transport) -> list[Member]:
             data = json.loads(t.get(item.key))
             public = parse_public(data["public"])
             out.append(Member(fingerprint(public), public_text(public), int(data.get("epochs", 0))))
-        except (ValueError, KeyError, TypeError, RemoteError):
+        except (ValueError, KeyError, TypeError, RecursionError, RemoteError):
             continue  # a damaged entry grants nothing
     return out
 
@@ -146,7 +146,7 @@ def unlock(t: Transport, passphrase: str | None = None) -> list[bytes]:
             try:
                 data = json.loads(got[0])
                 return crypto.unwrap_with(me[0], _unb64(data["wrapped"]), fingerprint(me[1]).encode())
-            except (ValueError, KeyError, TypeError, crypto.DecryptError):
+            except (ValueError, KeyError, TypeError, RecursionError, crypto.DecryptError):
                 pass  # a damaged entry: try the passphrase
     passphrase = passphrase or os.environ.get(PASSPHRASE_ENV)
     if passphrase:
@@ -157,7 +157,7 @@ def unlock(t: Transport, passphrase: str | None = None) -> list[bytes]:
                 return crypto.unwrap_passphrase(
                     passphrase, _unb64(data["salt"]), _unb64(data["wrapped"]), data.get("scrypt", {})
                 )
-            except (ValueError, KeyError, TypeError) as exc:
+            except (ValueError, KeyError, TypeError, RecursionError) as exc:
                 raise NoAccessError(t.url, f"its passphrase key is damaged ({type(exc).__name__})", None) from None
             except crypto.DecryptError as exc:
                 raise NoAccessError(t.url, str(exc), None) from None

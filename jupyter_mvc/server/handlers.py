@@ -105,7 +105,7 @@ class MvcHandler(APIHandler):
     def json_body(self) -> dict:
         try:
             body = json.loads(self.request.body or b"{}")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep to parse
             raise BadRequest(400, "the request body is not JSON; send a JSON object.") from None
         if not isinstance(body, dict):
             raise BadRequest(400, "the request body must be a JSON object.")

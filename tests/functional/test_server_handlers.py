@@ -134,6 +134,7 @@ def test_bad_input_gets_clear_4xx(server, endpoint, params, code, words):
     "body,code,words",
     [
         (b"not json", 400, "not JSON"),
+        (b"[" * 5000, 400, "not JSON"),
         ([1, 2], 400, "JSON object"),
         ({"path": "proj"}, 400, "missing parameter 'name'"),
         ({"path": "proj", "name": "best"}, 409, "already exists"),

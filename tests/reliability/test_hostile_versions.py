@@ -248,6 +248,19 @@ def test_cli_show_diff_export_log_in_fresh_processes(hostile, tmp_path):
     assert "'wrongtypes'" in fsck.stdout and "'huge'" in fsck.stdout and "'truncated'" in fsck.stdout
 
 
+def test_a_summary_trailer_nested_too_deep_to_parse_is_ignored_not_a_crash(git_repo):
+    # json.loads raises RecursionError (not ValueError) on 100,000 opening brackets
+    repo = Repo.open(git_repo, create=False)
+    base = repo.commit({"x": 1}, "base").id
+    manifest = json.loads(repo.git.read_file(base, "manifest.json"))
+    sha = _commit(repo, manifest, base, "deep trailer\n\nMvc-Summary: " + "[" * 100_000)
+    git(git_repo, "update-ref", "refs/mvc/heads/main", sha)
+    assert [(i.message, i.variables) for i in repo.log()] == [("deep trailer", ()), ("base", ("x",))]
+    repo.close()
+    log = mvc(git_repo, dict(os.environ), "log")
+    assert log.returncode == 0 and "deep trailer" in log.stdout and "base" in log.stdout
+
+
 def test_timeline_widget_details_and_diff_in_a_fresh_process(hostile):
     root, base, sha, env = hostile
     r = victim(

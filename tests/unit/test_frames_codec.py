@@ -317,6 +317,9 @@ CRAFTED = {
         "expect_refused(stream(with_pandas_meta(table, lambda d: d.update(attributes={'x': 'y' * 200000}))))"
     ),
     "pandas metadata not JSON": "expect_refused(stream(table.replace_schema_metadata({b'pandas': b'{nope'})))",
+    "pandas metadata nested too deep to parse": (
+        "expect_refused(stream(table.replace_schema_metadata({b'pandas': b'[' * 5000})))"
+    ),
     "unknown pandas metadata key": "expect_refused(stream(with_pandas_meta(table, lambda d: d.update(hook='x'))))",
     "index column that is no field": (
         "expect_refused(stream(with_pandas_meta(table, lambda d: d.update(index_columns=['missing']))))"
