@@ -22,20 +22,41 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import ranking, sharing
 from .codecs.tensors import map_location as tensors_to
 from .codecs.tensors import reduce_tensor
 from .errors import SerializationError
 from .objects import CommitInfo, FsckReport, GcReport, Progress, Version, VersionDiff, VersionInfo
 from .public import API
-from .remote.lazy import attach as attach_remotes
+from .remote.opening import attach as attach_remotes
+from .remote.opening import opened as _opened
 from .repo import CheckoutResult, Repo, goals, maintenance
 from .repo.metrics import MetricsBuffer
 from .repo.packing import is_variable_name
 from .store import digest
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the lazily imported verbs (see _LAZY), typed as themselves
+    from .ranking import follow_best as follow_best
+    from .ranking import followed_best as followed_best
+    from .ranking import metric_goal as metric_goal
+    from .ranking import metric_goals as metric_goals
+    from .ranking import runs as runs
+    from .ranking import tag_best as tag_best
+    from .ranking import unfollow_best as unfollow_best
     from .reproduction import ReproduceReport
+    from .sharing import access_grant as access_grant
+    from .sharing import access_list as access_list
+    from .sharing import access_revoke as access_revoke
+    from .sharing import clone as clone
+    from .sharing import fetch as fetch
+    from .sharing import merge as merge
+    from .sharing import pull as pull
+    from .sharing import push as push
+    from .sharing import remote_add as remote_add
+    from .sharing import remote_fsck as remote_fsck
+    from .sharing import remote_gc as remote_gc
+    from .sharing import remote_remove as remote_remove
+    from .sharing import remotes_list as remotes  # noqa: F401 (api.remotes)
+    from .sharing import whoami as whoami
 
 PathLike = str | os.PathLike
 Where = PathLike | Repo
@@ -83,34 +104,68 @@ def open_repo(path: PathLike = ".", create: bool = True) -> Repo:
     return attach_remotes(Repo.open(path, create=create))
 
 
-_opened = sharing.opened
+# The team verbs (sharing.py: remotes, push, fetch, pull, clone, merge, access) and the
+# ranking verbs (ranking.py: metric goals, the runs table, best tags) are this module's
+# too, imported on first use (`__getattr__` below): the remote layer's clients and crypto
+# and the runs table cost a command that needs none of them (`mvc log`) a third of its time.
+_LAZY = {
+    **{n: ("sharing", n) for n in ("remote_add", "remote_remove", "clone", "whoami", "access_list")},
+    **{n: ("sharing", n) for n in ("access_grant", "access_revoke", "remote_fsck", "remote_gc")},
+    **{n: ("sharing", n) for n in ("push", "fetch", "pull", "merge")},
+    "remotes": ("sharing", "remotes_list"),
+    **{n: ("ranking", n) for n in ("metric_goal", "metric_goals", "runs", "unfollow_best", "followed_best")},
+    **{n: ("ranking", n) for n in ("tag_best", "follow_best")},
+}
+_NOTIFYING = {"push", "fetch", "pull", "merge", "tag_best", "follow_best"}  # they change history
 
-# -- sharing (jupyter_mvc/sharing.py): remotes, push, fetch, pull, clone -------------------------
-remote_add = sharing.remote_add
-remote_remove = sharing.remote_remove
-remotes = sharing.remotes_list
-clone = sharing.clone
-push = _changes_history(sharing.push)
-fetch = _changes_history(sharing.fetch)
-pull = _changes_history(sharing.pull)
-trust_signer = sharing.trust_signer
-merge = _changes_history(sharing.merge)
-whoami = sharing.whoami
-access_list = sharing.access_list
-access_grant = sharing.access_grant
-access_revoke = sharing.access_revoke
-remote_fsck = sharing.remote_fsck
-remote_gc = sharing.remote_gc
-signatures = sharing.signatures
 
-# -- ranking (jupyter_mvc/ranking.py): metric goals, the runs table, best tags ---------------------
-metric_goal = ranking.metric_goal
-metric_goals = ranking.metric_goals
-runs = ranking.runs
-tag_best = _changes_history(ranking.tag_best)
-follow_best = _changes_history(ranking.follow_best)
-unfollow_best = ranking.unfollow_best
-followed_best = ranking.followed_best
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    module, attribute = _LAZY[name]
+    value = getattr(importlib.import_module(f"{__package__}.{module}"), attribute)
+    if name in _NOTIFYING:
+        value = _changes_history(value)
+    globals()[name] = value  # once: the next lookup finds it without this hook
+    return value
+
+
+def trust_signer(public_key: str | os.PathLike, *, path: Where = ".") -> str:
+    """Trust versions signed with this SSH key (its text, or its .pub file) to load
+    classes off the safe list, in this repository, for you (kept in your own config).
+    Returns the key as stored."""
+    text = str(public_key)
+    candidate = Path(text).expanduser()
+    if "\n" not in text and len(text) < 4096 and candidate.is_file():
+        text = candidate.read_text(errors="replace")
+    with _opened(path) as repo:
+        return repo.config.trust_signer(text)
+
+
+_SIGNATURE_WORDS = {
+    "G": "trusted",
+    "U": "unknown key",
+    "B": "bad",
+    "X": "bad",
+    "Y": "bad",
+    "R": "bad",
+    "E": "unverifiable",
+}
+
+
+def signatures(ids: list[str], *, path: Where = ".") -> dict[str, tuple[str, str]]:
+    """id -> (status, key fingerprint) of signed versions: "trusted" (a key you trust
+    signed it), "unknown key" (a good signature by another key), "bad" (it does not
+    verify), "unverifiable" (no ssh-keygen...). Unsigned versions are left out."""
+    with _opened(path) as repo:
+        found = repo.git.signatures(list(ids), repo.config.trusted_signers())
+    return {
+        sha: (_SIGNATURE_WORDS.get(status, "unverifiable"), fpr)
+        for sha, (status, fpr) in found.items()
+        if status != "N"
+    }
 
 
 # -- versions --------------------------------------------------------------------------------
@@ -279,7 +334,8 @@ class Head:
 
 def head(*, path: Where = ".") -> Head:
     with _opened(path) as repo:
-        return Head(repo.refs.current_branch(), repo.refs.head())
+        refs = repo.refs.view()
+        return Head(refs.current_branch, refs.head)
 
 
 def branches(*, path: Where = ".") -> dict[str, str]:

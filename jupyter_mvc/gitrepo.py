@@ -77,6 +77,14 @@ class GitRepo:
     @classmethod
     def _at(cls, start: Path) -> GitRepo:
         """The repository git finds from `start` (searching up), or GitCommandError."""
+        try:  # one call where there is a work tree, the usual case
+            found, is_bare, top = _git(
+                ["rev-parse", "--absolute-git-dir", "--is-bare-repository", "--show-toplevel"], start
+            ).splitlines()
+            if is_bare == "false":
+                return cls(Path(found), Path(top))
+        except (GitCommandError, ValueError):  # bare, inside .git, or no repository: as below
+            pass
         out = _git(["rev-parse", "--absolute-git-dir", "--is-bare-repository"], start).splitlines()
         git_dir, bare = Path(out[0]), out[1] == "true"
         work_tree = None
@@ -235,6 +243,17 @@ class GitRepo:
         _own_ref(name)
         _own_ref(target)
         self._run("symbolic-ref", name, target)
+
+    def ref_rows(self, *patterns: str) -> dict[str, tuple[str, str, str]]:
+        """refname -> (object id, object type, symbolic target or "") of the refs under
+        `patterns`, in one for-each-ref. A symbolic ref to nothing (an unborn branch) is
+        not listed."""
+        out = self._run("for-each-ref", "--format=%(refname)%00%(objectname)%00%(objecttype)%00%(symref)", *patterns)
+        rows = {}
+        for line in out.splitlines():
+            name, sha, kind, target = line.split("\0")
+            rows[name] = (sha, kind, target)
+        return rows
 
     def refs(self, prefix: str) -> dict[str, str]:
         out = self._run("for-each-ref", "--format=%(refname) %(objectname)", prefix)

@@ -1,34 +1,21 @@
 """The public API's team verbs (re-exported by `jupyter_mvc.api`): remotes, push, fetch,
-pull, clone, merge, trusted signers. Each takes `path=` like the rest of the API (a
+pull, clone, merge, access to private remotes. Each takes `path=` like the rest of the API (a
 folder inside the project, or an open Repo) and returns the report of what it did."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import InvalidValueError
 from .objects import MergeResult
-from .remote import access, lazy, maintenance, remotes, sync
+from .remote import access, maintenance, remotes, sync
+from .remote.opening import Where, opened
 from .remote.remotes import Remote
 from .remote.reports import CloneReport, FetchReport, PullReport, PushReport
 from .remote.sync import Progress
 from .repo import Repo
 from .repo.merge import merge as merge_versions
-
-Where = str | os.PathLike | Repo
-
-
-@contextmanager
-def opened(where: Where, create: bool = False) -> Iterator[Repo]:
-    """The repository at `where`, able to fetch chunks it lacks from its remotes."""
-    if isinstance(where, Repo):
-        yield lazy.attach(where)
-        return
-    with Repo.open(where, create=create) as repo:
-        yield lazy.attach(repo)
 
 
 def remote_add(
@@ -105,28 +92,6 @@ def clone(
 
 
 # -- signed versions ------------------------------------------------------------------------------
-def trust_signer(public_key: str | os.PathLike, *, path: Where = ".") -> str:
-    """Trust versions signed with this SSH key (its text, or its .pub file) to load
-    classes off the safe list, in this repository, for you (kept in your own config).
-    Returns the key as stored."""
-    text = str(public_key)
-    candidate = Path(text).expanduser()
-    if "\n" not in text and len(text) < 4096 and candidate.is_file():
-        text = candidate.read_text(errors="replace")
-    with opened(path) as repo:
-        return repo.config.trust_signer(text)
-
-
-def signatures(ids: list[str], *, path: Where = ".") -> dict[str, tuple[str, str]]:
-    """id -> (status, key fingerprint) of signed versions: "trusted" (a key you trust
-    signed it), "unknown key" (a good signature by another key), "bad" (it does not
-    verify), "unverifiable" (no ssh-keygen...). Unsigned versions are left out."""
-    words = {"G": "trusted", "U": "unknown key", "B": "bad", "X": "bad", "Y": "bad", "R": "bad", "E": "unverifiable"}
-    with opened(path) as repo:
-        found = repo.git.signatures(list(ids), repo.config.trusted_signers())
-    return {sha: (words.get(status, "unverifiable"), fpr) for sha, (status, fpr) in found.items() if status != "N"}
-
-
 def merge_choices(items: list[str], flag: str) -> dict[str, str]:
     """`["w=theirs", ...]` as typed after --take / --strategy -> {"w": "theirs"}."""
     out = {}

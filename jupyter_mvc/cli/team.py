@@ -7,7 +7,6 @@ from typing import Any
 
 from .. import api
 from ..present import text
-from ..sharing import merge_choices
 
 
 def _cmd_remote(args: Any) -> None:
@@ -111,6 +110,8 @@ def _cmd_clone(args: Any) -> None:
 
 
 def _cmd_merge(args: Any) -> None:
+    from ..sharing import merge_choices  # the remote layer is imported for team commands alone
+
     result = api.merge(
         args.rev,
         args.message,

@@ -15,7 +15,6 @@ from ..present import text
 from ..present.progress import ProgressLine
 from ..remote import text as remote_text
 from ..session import KernelSession
-from ..sharing import merge_choices
 from . import messages
 from .lines import friendly, parse
 
@@ -138,6 +137,8 @@ class SharingMagics(Magics):
           %mv_merge origin/main --take model=theirs
           %mv_merge fine-tune-b --strategy weights=average --checkout
         """
+        from ..sharing import merge_choices  # the remote layer is imported for team magics alone
+
         args = parse(self.mv_merge, line)
         result = api.merge(
             args.rev,

@@ -58,10 +58,21 @@ def log_lines(
     return out
 
 
+def _one_chain(infos: Sequence[VersionInfo]) -> bool:
+    """Whether each version's only parent is the next one (the last may have one not
+    listed): a single lane."""
+    for info, below in zip(infos, infos[1:]):
+        if info.parents != (below.id,):
+            return False
+    return not infos or len(infos[-1].parents) <= 1
+
+
 def graph_columns(infos: Sequence[VersionInfo]) -> list[tuple[VersionInfo, str, str]]:
     """Each version (child before parent) with its text-graph prefix (`*` in its lane, `|`
     in every lane an edge passes through) and the connector line to draw below it ("" when
     no edge changes lane there)."""
+    if _one_chain(infos):  # the usual history: one lane, nothing to lay out
+        return [(info, "*", "") for info in infos]
     rows, edges, width = layout(infos)
     busy: list[set[int]] = [set() for _ in range(len(rows) + 1)]
     down: list[set[int]] = [set() for _ in range(len(rows) + 1)]  # lanes running on below row y

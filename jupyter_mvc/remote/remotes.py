@@ -19,10 +19,10 @@ from ..atomic import write_atomic
 from ..errors import InvalidNameError, RemoteError, UnknownRemoteError, UnsafeRemoteError
 from ..repo import Repo
 from . import access, crypto, gitmirror
+from .opening import CONFIG_FILE
 from .sealed import SealedTransport
 from .transport import Transport, open_transport, probe_conditional_writes
 
-_FILE = "remotes.json"
 _NAME = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
 TRACKING = "refs/mvc/remotes/"
 MARKER = "jupyter_mvc-remote.json"  # the layout's format, and whether it is private
@@ -75,7 +75,7 @@ def write_marker(t: Transport, encrypted: bool) -> None:
 
 
 def _path(repo: Repo) -> Path:
-    return repo.mvc_dir / _FILE
+    return repo.mvc_dir / CONFIG_FILE
 
 
 def read(repo: Repo) -> dict[str, Remote]:

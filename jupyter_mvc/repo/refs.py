@@ -17,7 +17,8 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from ..errors import (
     ConcurrentUpdateError,
@@ -44,6 +45,46 @@ _CAS_ATTEMPTS = 200
 _LOCK_PATIENCE = 2.0  # seconds to wait for a ref lock before calling it stale
 
 
+def _checked_branch_ref(target: str | None) -> str | None:
+    """HEAD's target if it is a branch of ours; DamagedHeadError if it is anything else."""
+    if target is not None and (not target.startswith(BRANCHES) or len(target) == len(BRANCHES) or ".." in target):
+        raise DamagedHeadError(target)
+    return target
+
+
+def _current_branch(branch_ref: str | None, head: str | None) -> str | None:
+    if branch_ref is None:
+        return None if head else DEFAULT_BRANCH  # detached, or no versions yet
+    return branch_ref.removeprefix(BRANCHES)
+
+
+def _decorations(branches: Mapping[str, str], tags: Mapping[str, str]) -> dict[str, tuple[list[str], list[str]]]:
+    out: dict[str, tuple[list[str], list[str]]] = {}
+    for name, sha in sorted(branches.items()):
+        out.setdefault(sha, ([], []))[0].append(name)
+    for name, sha in sorted(tags.items()):
+        out.setdefault(sha, ([], []))[1].append(name)
+    return out
+
+
+@dataclass(frozen=True)
+class RefsView:
+    """HEAD, branches and tags as one read saw them (`Refs.view`): what a log needs,
+    without a git call per question."""
+
+    branch_ref: str | None  # the ref HEAD follows; None when detached or unborn
+    head: str | None
+    branches: dict[str, str]
+    tags: dict[str, str]
+
+    @property
+    def current_branch(self) -> str | None:
+        return _current_branch(self.branch_ref, self.head)
+
+    def decorations(self) -> dict[str, tuple[list[str], list[str]]]:
+        return _decorations(self.branches, self.tags)
+
+
 class Refs:
     def __init__(self, git: GitRepo):
         self.git = git
@@ -52,21 +93,30 @@ class Refs:
     def _branch_ref(self) -> str | None:
         """The ref HEAD follows (refs/mvc/heads/...), None when detached or unborn;
         DamagedHeadError when it follows anything else."""
-        target = self.git.symbolic_ref(HEAD_REF)
-        if target is not None and (not target.startswith(BRANCHES) or len(target) == len(BRANCHES) or ".." in target):
-            raise DamagedHeadError(target)
-        return target
+        return _checked_branch_ref(self.git.symbolic_ref(HEAD_REF))
 
     def current_branch(self) -> str | None:
         """The branch new versions go to; None when HEAD is detached."""
         target = self._branch_ref()
-        if target is None:
-            return None if self.git.read_ref(HEAD_REF) else DEFAULT_BRANCH
-        return target.removeprefix(BRANCHES)
+        return _current_branch(target, None if target else self.git.read_ref(HEAD_REF))
 
     def head(self) -> str | None:
         self._branch_ref()
         return self.git.read_ref(HEAD_REF)
+
+    def view(self) -> RefsView:
+        """HEAD, branches and tags in one git call (three or more otherwise). A HEAD the
+        listing cannot settle (unborn, or at something that is no commit) is asked for as
+        `head()` does."""
+        rows = self.git.ref_rows(HEAD_REF, BRANCHES, TAGS)
+        branches = {r.removeprefix(BRANCHES): sha for r, (sha, _, _) in rows.items() if r.startswith(BRANCHES)}
+        tags = {r.removeprefix(TAGS): sha for r, (sha, _, _) in rows.items() if r.startswith(TAGS)}
+        head_row = rows.get(HEAD_REF)
+        if head_row is not None and head_row[1] == "commit":
+            branch_ref = _checked_branch_ref(head_row[2] or None)
+            return RefsView(branch_ref, head_row[0], branches, tags)
+        branch_ref = self._branch_ref()
+        return RefsView(branch_ref, self.git.read_ref(HEAD_REF), branches, tags)
 
     def move_head(self, sha: str, reason: str) -> None:
         """Detach HEAD at `sha`."""
@@ -81,12 +131,7 @@ class Refs:
 
     def decorations(self) -> dict[str, tuple[list[str], list[str]]]:
         """sha -> (branches, tags) pointing at it."""
-        out: dict[str, tuple[list[str], list[str]]] = {}
-        for name, sha in sorted(self.branches().items()):
-            out.setdefault(sha, ([], []))[0].append(name)
-        for name, sha in sorted(self.tags().items()):
-            out.setdefault(sha, ([], []))[1].append(name)
-        return out
+        return _decorations(self.branches(), self.tags())
 
     def create_branch(self, name: str, rev: str = "HEAD") -> str:
         self.git.check_ref_name("branch", name)

@@ -271,16 +271,17 @@ class Repo:
     def log(self, rev: str | None = None, limit: int | None = None, all: bool = False) -> list[VersionInfo]:
         """Versions reachable from `rev` (default HEAD), newest first; `all`: from every
         branch and tag."""
-        head = self.refs.head()
+        refs = self.refs.view()
+        head = refs.head
         if all:
-            revs = sorted(
-                set(self.refs.branches().values()) | set(self.refs.tags().values()) | ({head} if head else set())
-            )
-        else:
-            if rev is None and head is None:
+            revs = sorted(set(refs.branches.values()) | set(refs.tags.values()) | ({head} if head else set()))
+        elif rev is None:
+            if head is None:
                 return []
-            revs = [self.resolve(rev or "HEAD")]
-        decorations = self.refs.decorations()
+            revs = [head]
+        else:
+            revs = [self.resolve(rev)]
+        decorations = refs.decorations()
         return [self._info(r, decorations, head) for r in self.git.log(revs, limit)]
 
     def _info(
@@ -303,7 +304,8 @@ class Repo:
 
     def info(self, rev: str = "HEAD") -> VersionInfo:
         sha = self.resolve(rev)
-        return self._info(self.git.log([sha], limit=1)[0], self.refs.decorations(), self.refs.head())
+        refs = self.refs.view()
+        return self._info(self.git.log([sha], limit=1)[0], refs.decorations(), refs.head)
 
     def manifest(self, sha: str) -> Manifest:
         """The version's readable variable entries. The manifest is size-checked before it

@@ -139,6 +139,34 @@ def test_checkout_detached_then_commit_and_new_branch(repo):
     assert not same.moved_head and repo.refs.current_branch() == "rescued"
 
 
+def test_one_read_of_the_refs_agrees_with_asking_each_question(repo, git_repo):
+    # Refs.view() (one for-each-ref, what log uses) against head()/current_branch()/branches()/tags()
+    # through every state HEAD can be in: unborn, on a branch, detached, on an unborn branch, damaged.
+    from jupyter_mvc.errors import DamagedHeadError
+
+    def agree():
+        view = repo.refs.view()
+        asked = (repo.refs.current_branch(), repo.refs.head(), repo.refs.branches(), repo.refs.tags())
+        assert (view.current_branch, view.head, view.branches, view.tags) == asked
+        assert view.decorations() == repo.refs.decorations()
+        return view
+
+    assert agree().head is None
+    v1 = repo.commit({"x": 1}, "one").id
+    v2 = repo.commit({"x": 2}, "two").id
+    repo.refs.create_tag("t", v1)
+    assert agree().decorations() == {v2: (["main"], []), v1: ([], ["t"])}
+    repo.checkout(v1)
+    assert agree().current_branch is None
+    git(git_repo, "symbolic-ref", "refs/mvc/HEAD", "refs/mvc/heads/unborn")
+    assert agree().current_branch == "unborn"
+    git(git_repo, "symbolic-ref", "refs/mvc/HEAD", "refs/heads/master")
+    with pytest.raises(DamagedHeadError):
+        repo.refs.view()
+    with pytest.raises(DamagedHeadError):
+        repo.log()
+
+
 def test_bad_names_and_inputs(repo):
     with pytest.raises(NothingToCommitError):
         repo.commit({}, "nothing")
