@@ -30,6 +30,7 @@ SIZES = {
         trees=100,
         changes=1000,
         versions=10_000,
+        scale_versions=100_000,
         frame_rows=5_000_000,
         chain_array_bytes=128 << 20,
         chain_commits=20,
@@ -44,6 +45,7 @@ SIZES = {
         trees=5,
         changes=1000,
         versions=200,
+        scale_versions=1_000,
         frame_rows=50_000,
         chain_array_bytes=4 << 20,
         chain_commits=20,
@@ -148,7 +150,10 @@ def main(argv: list[str] | None = None) -> int:
                     cfg["notebook_array_bytes"], cfg["trees"], cfg["changes"], work, cfg["repeats"], cold
                 ),
             ),
-            ("history and startup", lambda: history.run(cfg["versions"], work, cfg["repeats"], args.mv_log_args)),
+            (
+                "history and startup",
+                lambda: history.run(cfg["versions"], work, cfg["repeats"], args.mv_log_args, cfg["scale_versions"]),
+            ),
             ("a tracked model per cell", lambda: kernel.run(cfg["model_bytes"], work, cfg["repeats"])),
             ("a 5M-row DataFrame", lambda: frames.run(cfg["frame_rows"], work, cfg["repeats"], cold)),
             (

@@ -107,7 +107,7 @@ def magics_missing() -> str | None:
     return None
 
 
-def run(versions: int, work: Path, repeats: int, mv_log_args: str) -> dict[str, dict]:
+def run(versions: int, work: Path, repeats: int, mv_log_args: str, scale_versions: int) -> dict[str, dict]:
     out: dict[str, dict] = {}
     repo = build_history(work / "history", versions)
     count = {}
@@ -127,6 +127,14 @@ def run(versions: int, work: Path, repeats: int, mv_log_args: str) -> dict[str, 
             out[key] = {"skipped": f"{missing}; measured repo.log only"}
     repo.close()
     shutil.rmtree(work / "history")
+
+    # history at scale: log of `scale_versions` (the 100,000), 3 runs
+    big = build_history(work / "history-scale", scale_versions)
+    out["history.log_scale"] = measure(
+        lambda: big.log(), min(repeats, 3), after=lambda result: {"versions": len(result)}
+    )
+    big.close()
+    shutil.rmtree(work / "history-scale")
 
     # Processes start with the package's bytecode compiled, as an installed package has it
     # (pip compiles at install): with PYTHONDONTWRITEBYTECODE set, or sources newer than

@@ -82,6 +82,7 @@ def targets(m: dict, model_bytes: int, judged: bool = True) -> list[dict]:
     add("bytes added by the 1% recommit", None if added is None else added / MiB, 16 * model_bytes / (1 << 30), "MiB")
     add("checkout cold / cold read floor", r.get("checkout_cold / read_cold"), 1.5, "x")
     add("log of the history", _median(m, "history.log"), 0.3, "s")
+    add("log of 100,000 versions", _median(m, "history.log_scale"), 0.5, "s")
     load = _median(m, "startup.load_ext")
     add("%load_ext jupyter_mvc", load, 0.3, "s")
     per_cell = (m.get("kernel.cell_autocommit") or {}).get("added_by_autocommit_s")

@@ -129,6 +129,7 @@ def test_bytes_and_memory_are_measured(smoke):
     assert m["notebook.commit_first"]["bytes_added"] > 0
     assert m["alt.git_add_commit"]["bytes_added"] > 0
     assert m["history.log"]["versions"] == smoke["config"]["versions"]
+    assert m["history.log_scale"]["versions"] == smoke["config"]["scale_versions"]
     if "output_lines" in m["history.mv_log_all"]:  # one line per version, at least
         assert m["history.mv_log_all"]["output_lines"] >= smoke["config"]["versions"]
     assert m["ours.checkout_warm"]["failed"] == 0 and m["notebook.checkout_warm"]["failed"] == 0
