@@ -15,9 +15,8 @@ import os
 import subprocess
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .errors import FileTooLargeError, InvalidNameError, NotARepositoryError, RefLockedError, RevisionError
 
@@ -26,11 +25,9 @@ if TYPE_CHECKING:
 
 ZERO = "0" * 40
 OWN_REFS = "refs/mvc/"  # the only refs this module moves: never the user's branches or HEAD
-_FIELD, _RECORD = "\x1f", "\x1e"
 
 
-@dataclass(frozen=True)
-class CommitRecord:
+class CommitRecord(NamedTuple):  # a tuple: a log of 100,000 versions builds 100,000 of them
     sha: str
     parents: tuple[str, ...]
     time: int
@@ -290,18 +287,21 @@ class GitRepo:
     def log(self, revs: list[str], limit: int | None = None) -> list[CommitRecord]:
         if not revs:
             return []
-        args = ["log", f"--format=%H{_FIELD}%P{_FIELD}%at{_FIELD}%an{_FIELD}%B{_RECORD}"]
+        # NUL after every field and (-z) every record: git prints no NUL inside a field (a
+        # message is cut at one), while any other separator can be typed into a message.
+        args = ["log", "-z", "--format=%H%x00%P%x00%at%x00%an%x00%B"]
         if limit is not None:
             args.append(f"--max-count={int(limit)}")
-        out = self._run(*args, *revs, "--")
-        records = []
-        for raw in out.split(_RECORD):
-            raw = raw.lstrip("\n")
-            if not raw:
-                continue
-            sha, parents, ts, author, message = raw.split(_FIELD, 4)
-            records.append(CommitRecord(sha, tuple(parents.split()), int(ts), author, message.rstrip("\n")))
-        return records
+        fields = self._run(*args, *revs, "--").split("\0")
+        if fields[-1] == "":
+            fields.pop()
+        if len(fields) % 5:
+            raise GitCommandError(args, 0, "", f"git log printed {len(fields)} fields, not 5 per version")
+        it = iter(fields)
+        return [
+            CommitRecord(sha, tuple(parents.split()), int(ts), author, message.rstrip("\n"))
+            for sha, parents, ts, author, message in zip(it, it, it, it, it)
+        ]
 
     def _blob(self, commit: str, name: str):  # -> git.Blob | None
         try:

@@ -157,7 +157,9 @@ class VersionInfo:
 
     @property
     def subject(self) -> str:
-        return self.message.splitlines()[0] if self.message else ""
+        # the first line as git cuts it: at "\n" only (str.splitlines also cuts at \x1c-\x1e,
+        # \x85 and \u2028, which a message may hold as text)
+        return self.message.split("\n", 1)[0].removesuffix("\r")
 
 
 @dataclass(frozen=True)

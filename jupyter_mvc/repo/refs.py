@@ -272,7 +272,7 @@ class Refs:
         listed = []
         for sha in shown:
             records = self.git.log([sha], limit=1)
-            subject = records[0].message.splitlines()[0] if records and records[0].message else ""
+            subject = records[0].message.split("\n", 1)[0] if records else ""
             listed.append(f"{sha[:digits]} {subject[:40]!r}")
         more = f" (and {len(versions) - _AMBIGUOUS_LISTED} more)" if len(versions) > _AMBIGUOUS_LISTED else ""
         raise RevisionError(

@@ -261,6 +261,23 @@ def test_a_summary_trailer_nested_too_deep_to_parse_is_ignored_not_a_crash(git_r
     assert log.returncode == 0 and "deep trailer" in log.stdout and "base" in log.stdout
 
 
+def test_a_message_or_author_holding_control_separators_reads_as_written(git_repo, monkeypatch):
+    # log once split git's output on \x1e and \x1f: a version typed with them broke every log
+    repo = Repo.open(git_repo, create=False)
+    base = repo.commit({"x": 1}, "base").id
+    manifest = json.loads(repo.git.read_file(base, "manifest.json"))
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Eve\x1fMallory")
+    message = "one\x1etwo\x1fthree\n\nbody\x1e"
+    sha = _commit(repo, manifest, base, message)
+    git(git_repo, "update-ref", "refs/mvc/heads/main", sha)
+    newest, oldest = repo.log()
+    assert (newest.id, newest.message, newest.author, newest.parents) == (sha, message, "Eve\x1fMallory", (base,))
+    assert oldest.id == base and oldest.message == "base"
+    repo.close()
+    log = mvc(git_repo, dict(os.environ), "log")
+    assert log.returncode == 0 and "one\\x1etwo\\x1fthree" in log.stdout and "base" in log.stdout
+
+
 def test_timeline_widget_details_and_diff_in_a_fresh_process(hostile):
     root, base, sha, env = hostile
     r = victim(
