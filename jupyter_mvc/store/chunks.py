@@ -366,7 +366,10 @@ class ObjectStore(Housekeeping):
             raise CorruptObjectError(oid, "corrupt as received (its contents do not match its id)")
         if self.has(oid):
             return 0
-        n, folder = self._write_file(oid, self.path(oid), memoryview(data).cast("B"))
+        return self._add_loose(oid, memoryview(data).cast("B"), synced)
+
+    def _add_loose(self, oid: str, view: memoryview, synced: set[Path] | None) -> int:
+        n, folder = self._write_file(oid, self.path(oid), view)
         if synced is None:
             fsync_dir(folder)
         else:
@@ -389,14 +392,7 @@ class ObjectStore(Housekeeping):
         if sum(len(v) for _oid, v in good) >= PACK_FROM:
             written = self.packs.write(good, self.tmp_dir, self._map)[0]
         else:
-            written = 0
-            for oid, view in good:
-                n, folder = self._write_file(oid, self.path(oid), view)
-                written += n
-                if synced is None:
-                    fsync_dir(folder)
-                else:
-                    synced.add(folder)
+            written = sum(self._add_loose(oid, view, synced) for oid, view in good)
         if bad is not None:
             raise bad
         return written

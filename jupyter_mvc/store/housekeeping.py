@@ -57,16 +57,10 @@ class Housekeeping:
                 seen.add(oid)
                 yield oid
         for top in (self.objects_dir, self.deltas_dir):
-            if not _real_dir(top):
-                continue
-            for fan in sorted(top.iterdir()):
-                if len(fan.name) != 2 or not _real_dir(fan):
-                    continue
-                for f in os.scandir(fan):
-                    oid = fan.name + f.name
-                    if _OID.match(oid) and oid not in seen and f.is_file(follow_symlinks=False):
-                        seen.add(oid)
-                        yield oid
+            for oid in _ids_in(top):
+                if oid not in seen:
+                    seen.add(oid)
+                    yield oid
 
     def remove(self, oids: Iterable[str], older_than: float) -> tuple[int, int]:
         """Delete the given objects' loose files (full and delta) if last modified before
@@ -151,7 +145,7 @@ class Housekeeping:
                 rewrite[pid] = oids
             elif st.st_size < packfiles.PACK_TARGET // 4:
                 small[pid] = oids
-        loose = [oid for oid in self._loose_full() if oid in reachable and not self.has_delta(oid)]
+        loose = [oid for oid in _ids_in(self.objects_dir) if oid in reachable and not self.has_delta(oid)]
         if len(small) > 1 or small and (rewrite or loose):
             rewrite.update(small)
         if not rewrite and not loose:
@@ -205,18 +199,6 @@ class Housekeeping:
         except OSError:
             return False
 
-    def _loose_full(self) -> Iterator[str]:
-        """Ids of the loose full files (regular files only, never through a link)."""
-        if not _real_dir(self.objects_dir):
-            return
-        for fan in sorted(self.objects_dir.iterdir()):
-            if len(fan.name) != 2 or not _real_dir(fan):
-                continue
-            for f in os.scandir(fan):
-                oid = fan.name + f.name
-                if _OID.match(oid) and f.is_file(follow_symlinks=False):
-                    yield oid
-
     def remove_stale_temp_files(self, older_than: float) -> int:
         """Delete temp files a crashed write left in `tmp/` (only names `write_atomic`
         makes, only regular files, never through a symbolic link)."""
@@ -242,3 +224,17 @@ def _real_dir(path: Path) -> bool:
         return stat.S_ISDIR(os.lstat(path).st_mode)
     except OSError:
         return False
+
+
+def _ids_in(top: Path) -> Iterator[str]:
+    """Ids of the object files under `top` (objects/ or deltas/, fanned out as ab/cdef...):
+    regular files only, never through a symbolic link."""
+    if not _real_dir(top):
+        return
+    for fan in sorted(top.iterdir()):
+        if len(fan.name) != 2 or not _real_dir(fan):
+            continue
+        for f in os.scandir(fan):
+            oid = fan.name + f.name
+            if _OID.match(oid) and f.is_file(follow_symlinks=False):
+                yield oid
