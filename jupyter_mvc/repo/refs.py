@@ -17,7 +17,7 @@ from __future__ import annotations
 import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import (
@@ -58,15 +58,6 @@ def _current_branch(branch_ref: str | None, head: str | None) -> str | None:
     return branch_ref.removeprefix(BRANCHES)
 
 
-def _decorations(branches: Mapping[str, str], tags: Mapping[str, str]) -> dict[str, tuple[list[str], list[str]]]:
-    out: dict[str, tuple[list[str], list[str]]] = {}
-    for name, sha in sorted(branches.items()):
-        out.setdefault(sha, ([], []))[0].append(name)
-    for name, sha in sorted(tags.items()):
-        out.setdefault(sha, ([], []))[1].append(name)
-    return out
-
-
 @dataclass(frozen=True)
 class RefsView:
     """HEAD, branches and tags as one read saw them (`Refs.view`): what a log needs,
@@ -82,7 +73,13 @@ class RefsView:
         return _current_branch(self.branch_ref, self.head)
 
     def decorations(self) -> dict[str, tuple[list[str], list[str]]]:
-        return _decorations(self.branches, self.tags)
+        """sha -> (branches, tags) pointing at it."""
+        out: dict[str, tuple[list[str], list[str]]] = {}
+        for name, sha in sorted(self.branches.items()):
+            out.setdefault(sha, ([], []))[0].append(name)
+        for name, sha in sorted(self.tags.items()):
+            out.setdefault(sha, ([], []))[1].append(name)
+        return out
 
 
 class Refs:
@@ -128,10 +125,6 @@ class Refs:
 
     def tags(self) -> dict[str, str]:
         return {r.removeprefix(TAGS): sha for r, sha in self.git.refs(TAGS).items()}
-
-    def decorations(self) -> dict[str, tuple[list[str], list[str]]]:
-        """sha -> (branches, tags) pointing at it."""
-        return _decorations(self.branches(), self.tags())
 
     def create_branch(self, name: str, rev: str = "HEAD") -> str:
         self.git.check_ref_name("branch", name)
