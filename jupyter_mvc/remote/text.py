@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..present import fmt
-from .remotes import Remote
-from .reports import CloneReport, FetchReport, PullReport, PushReport
+
+if TYPE_CHECKING:  # in annotations only: printing a report needs no remote machinery
+    from .remotes import Remote
+    from .reports import CloneReport, FetchReport, PullReport, PushReport
 
 
 def _short(sha: str | None) -> str:
