@@ -76,11 +76,12 @@ def targets(m: dict, model_bytes: int, judged: bool = True) -> list[dict]:
                 }
             )
 
-    add("first commit / write+fsync floor", r.get("commit_first / write+fsync"), 2.0, "x")
+    add("first commit / write+fsync floor", r.get("commit_first / write+fsync"), 1.15, "x")
     add("recommit after 1% edit / write+fsync floor", r.get("recommit_1% / write+fsync"), 0.5, "x")
     added = (m.get("ours.recommit_edit_1pct") or {}).get("bytes_added")
     add("bytes added by the 1% recommit", None if added is None else added / MiB, 16 * model_bytes / (1 << 30), "MiB")
     add("checkout cold / cold read floor", r.get("checkout_cold / read_cold"), 1.5, "x")
+    add("checkout cold / cold read into new memory", r.get("checkout_cold / cold read into new memory"), 1.2, "x")
     add("log of the history", _median(m, "history.log"), 0.3, "s")
     add("log of 100,000 versions", _median(m, "history.log_scale"), 0.5, "s")
     load = _median(m, "startup.load_ext")
