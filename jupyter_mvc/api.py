@@ -108,14 +108,14 @@ def open_repo(path: PathLike = ".", create: bool = True) -> Repo:
 # ranking verbs (ranking.py: metric goals, the runs table, best tags) are this module's
 # too, imported on first use (`__getattr__` below): the remote layer's clients and crypto
 # and the runs table cost a command that needs none of them (`mvc log`) a third of its time.
-_LAZY = {
-    **{n: ("sharing", n) for n in ("remote_add", "remote_remove", "clone", "whoami", "access_list")},
-    **{n: ("sharing", n) for n in ("access_grant", "access_revoke", "remote_fsck", "remote_gc")},
-    **{n: ("sharing", n) for n in ("push", "fetch", "pull", "merge")},
-    "remotes": ("sharing", "remotes_list"),
-    **{n: ("ranking", n) for n in ("metric_goal", "metric_goals", "runs", "unfollow_best", "followed_best")},
-    **{n: ("ranking", n) for n in ("tag_best", "follow_best")},
-}
+_SHARING = ("remote_add", "remote_remove", "clone", "push", "fetch", "pull", "merge", "whoami")
+_SHARING_ACCESS = ("access_list", "access_grant", "access_revoke", "remote_fsck", "remote_gc")
+_RANKING = ("metric_goal", "metric_goals", "runs", "tag_best", "follow_best", "unfollow_best", "followed_best")
+_LAZY = (
+    {name: ("sharing", name) for name in _SHARING + _SHARING_ACCESS}
+    | {"remotes": ("sharing", "remotes_list")}
+    | {name: ("ranking", name) for name in _RANKING}
+)
 _NOTIFYING = {"push", "fetch", "pull", "merge", "tag_best", "follow_best"}  # they change history
 
 

@@ -49,6 +49,27 @@ def test_log_show_diff(history):
     )
 
 
+def test_log_and_load_without_remotes_import_no_remote_layer(history):
+    # `mvc log`, and a serving process's load, in a project without remotes: the remote
+    # layer (object-store clients, crypto) and the runs table stay unimported.
+    repo, w, _w2 = history
+    code = (
+        "import sys, contextlib, io, numpy as np\n"
+        "from jupyter_mvc import cli, api\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    assert cli.main(['log']) == 0\n"
+        "assert 'tuned' in out.getvalue()\n"
+        "assert np.array_equal(api.load('HEAD~1', 'w'), np.arange(12, dtype=np.float32).reshape(3, 4))\n"
+        "heavy = ('jupyter_mvc.sharing', 'jupyter_mvc.ranking', 'jupyter_mvc.remote.transport', 'obstore')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+        "api.remotes(path='.')  # a team verb still resolves, on first use\n"
+        "print('jupyter_mvc.sharing' in sys.modules)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], cwd=repo.root, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["[]", "True"]
+
+
 @pytest.mark.slow  # several seconds: kept out of `make test-fast`
 def test_export_formats(history, tmp_path):
     repo, w, w2 = history
