@@ -49,7 +49,7 @@ from ..objects import Stream
 from . import deltas as deltas_format
 from . import mapping
 from .housekeeping import Housekeeping
-from .packfiles import Location, PackError, PackSet, read_at
+from .packfiles import Location, NotRegularFileError, PackError, PackSet, open_regular, read_at
 
 DEFAULT_CHUNK_SIZE = 2 << 20  # 2 MiB: a 1 % edit of 1 GiB adds ~12 MiB (4 MiB: up to 16); 512 files per GiB
 _OID = re.compile(r"\A[0-9a-f]{64}\Z")
@@ -57,7 +57,6 @@ _WORKERS = max(2, min(8, os.cpu_count() or 2))
 _THREAD_FROM = 256 << 10  # jobs smaller than this on average run inline: a thread hand-off costs more
 _MMAP_ABOVE = 1 << 20
 MAX_DELTA_DEPTH = 8  # a chunk whose base is this deep is stored full: reads stay bounded
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # object files are ours: a symbolic link is never one
 _DELTA_SLACK = 1 << 10  # a delta is stored only when under half its chunk; this is room for zstd framing
 # A write of this many bytes of fresh full chunks goes into packs; a smaller one (a few
 # small variables) stays loose files, which gc packs later, as Git does with its objects.
@@ -343,7 +342,7 @@ class ObjectStore(Housekeeping):
             where = self.full_location(base)
             if where is None or where.length != len(part):
                 return True  # a delta base, or a size the full read will refuse
-            fd = os.open(where.path, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+            fd = open_regular(where.path)
         except (OSError, CorruptObjectError):
             return True  # the full read will tell
         try:
@@ -421,7 +420,7 @@ class ObjectStore(Housekeeping):
         failure: CorruptObjectError | None = None
         # A chunk the loaded indexes place in a pack is read from there without first
         # failing to open a loose file (most of fsck's time per chunk otherwise).
-        for source in (self._read_cached_pack, self._read_loose, self._read_packed):
+        for source in (self._read_cached_pack, self._read_loose, self._read_new_pack):
             try:
                 if not source(oid, out):
                     continue
@@ -444,6 +443,10 @@ class ObjectStore(Housekeeping):
 
     def _read_cached_pack(self, oid: str, out: memoryview) -> bool:
         return self.packs.cached(oid) is not None and self._read_packed(oid, out)
+
+    def _read_new_pack(self, oid: str, out: memoryview) -> bool:
+        """A pack written since the indexes were read (the cached ones were tried first)."""
+        return self.packs.cached(oid) is None and self._read_packed(oid, out)
 
     def _read_loose(self, oid: str, out: memoryview) -> bool:
         """Fill `out` from the object's loose full file (unverified); False if it has none."""
@@ -736,12 +739,11 @@ def _open_object(path: str):  # -> a raw binary file
     `<folder>/ab/cdef…`, so its last two parts spell the object's id."""
     oid = "".join(path.rsplit(os.sep, 2)[-2:])
     try:
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+        fd = open_regular(path)
     except FileNotFoundError:
         raise
+    except NotRegularFileError:
+        raise CorruptObjectError(oid, "not a regular file (crafted store?)") from None
     except OSError as exc:
         raise CorruptObjectError(oid, f"unreadable ({exc.strerror or exc})") from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
-        os.close(fd)
-        raise CorruptObjectError(oid, "not a regular file (crafted store?)")
     return open(fd, "rb", buffering=0)

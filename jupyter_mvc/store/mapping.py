@@ -17,6 +17,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from .packfiles import open_regular
+
 _MAP_FIXED = 0x10  # Linux
 _PAGE = mmap.PAGESIZE
 
@@ -64,6 +66,7 @@ def map_chunks(
     finally:
         del anchor  # no exported pointer may outlive this, or the region cannot close
     view = memoryview(region)
+    opened: dict[Path, tuple[int, int]] = {}  # file -> (descriptor, size): a pack is opened once
     try:
         for i, part in enumerate(parts):
             start = i * chunk_size
@@ -72,21 +75,15 @@ def map_chunks(
                 fill(i, view[start : start + length])
                 continue
             path, offset = part
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-            try:
-                found = os.fstat(fd).st_size
-                if found < offset + length:  # a loose file's exact size was checked with the stream
-                    raise OSError(f"{path} is {found} bytes, too short for {length} at {offset}")
-                got = _mmap_call(
-                    base + start,
-                    length,
-                    mmap.PROT_READ | mmap.PROT_WRITE,
-                    mmap.MAP_PRIVATE | _MAP_FIXED,
-                    fd,
-                    offset,
-                )
-            finally:
-                os.close(fd)
+            if path not in opened:
+                fd = open_regular(path)
+                opened[path] = fd, os.fstat(fd).st_size
+            fd, found = opened[path]
+            if found < offset + length:  # a loose file's exact size was checked with the stream
+                raise OSError(f"{path} is {found} bytes, too short for {length} at {offset}")
+            got = _mmap_call(
+                base + start, length, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_PRIVATE | _MAP_FIXED, fd, offset
+            )
             if got != base + start:
                 err = ctypes.get_errno()
                 raise OSError(err, f"mapping {path}: {os.strerror(err)}")
@@ -94,5 +91,8 @@ def map_chunks(
         view.release()
         region.close()
         raise
+    finally:
+        for fd, _size in opened.values():
+            os.close(fd)
     view.release()
     return region

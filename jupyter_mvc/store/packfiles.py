@@ -45,6 +45,10 @@ class PackError(Exception):
     """A pack or its index is not what this module writes (damaged or crafted)."""
 
 
+class NotRegularFileError(OSError):
+    """A store file that is a FIFO, device or folder where a regular file belongs."""
+
+
 @dataclass(frozen=True)
 class Location:
     """Where a chunk's full bytes lie: `length` bytes at `offset` of the file `path`."""
@@ -115,22 +119,23 @@ def parse_index(
         if not (isinstance(row, list) and len(row) == 3 and isinstance(row[0], str) and _ID.match(row[0])):
             raise PackError(f"bad entry {str(row)[:80]!r}")
         oid, off, n = row
-        if not (type(off) is int and type(n) is int and (off == end if contiguous else off >= end)):
-            raise PackError(f"entry {oid[:12]} has a bad offset or length")
-        if not 0 < n <= _MAX_CHUNK:
+        if not (
+            type(off) is int and type(n) is int and (off == end if contiguous else off >= end) and 0 < n <= _MAX_CHUNK
+        ):
             raise PackError(f"entry {oid[:12]} has a bad offset or length")
         objects[oid] = (off, n)
         end = off + n
     return objects
 
 
-def open_regular(path: Path) -> int:
-    """A read-only descriptor of a regular file, never through a symbolic link or into a
-    FIFO (OSError otherwise; FileNotFoundError if absent)."""
+def open_regular(path: str | Path) -> int:
+    """A read-only descriptor of a regular file of the store, never through a symbolic
+    link, and never waiting on a FIFO (opened non-blocking, then refused): OSError
+    otherwise, NotRegularFileError for a FIFO or device, FileNotFoundError if absent."""
     fd = os.open(path, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise OSError(f"{path.name} is not a regular file (crafted store?)")
+        raise NotRegularFileError(f"{os.path.basename(path)} is not a regular file (crafted store?)")
     return fd
 
 

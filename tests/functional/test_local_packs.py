@@ -258,6 +258,19 @@ def test_a_symlinked_pack_or_index_is_not_followed(big, tmp_path):
     assert outside.exists() and where.path.is_symlink()
 
 
+def test_a_pack_replaced_by_a_fifo_is_refused_not_waited_on(big):
+    # Opening a FIFO for reading blocks until a writer comes: a crafted store must not
+    # hang a load, plain or lazy (which maps packs in place).
+    repo, info, w = big
+    where = pack_of(repo, repo.manifest(info.id).variables["w"].streams[0].chunks[-1])  # a pack of w alone
+    where.path.chmod(0o644)
+    where.path.unlink()
+    os.mkfifo(where.path)
+    for lazy in (False, True):
+        with pytest.raises(CorruptObjectError, match="not a regular file"):
+            repo.load(info.id, "w", lazy=lazy)
+
+
 def test_a_pack_left_without_its_index_is_ignored_then_removed_by_gc(big):
     repo, info, w = big
     orphan = repo.store.root / "packs" / ("e" * 64 + ".pack")
