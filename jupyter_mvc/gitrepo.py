@@ -253,8 +253,7 @@ class GitRepo:
         return rows
 
     def refs(self, prefix: str) -> dict[str, str]:
-        out = self._run("for-each-ref", "--format=%(refname) %(objectname)", prefix)
-        return dict(line.split(" ", 1) for line in out.splitlines() if line)
+        return {name: sha for name, (sha, _kind, _target) in self.ref_rows(prefix).items()}
 
     def check_ref_name(self, kind: str, name: str) -> str:
         bad = not name or name.startswith("-") or "/" in name and kind == "tag"

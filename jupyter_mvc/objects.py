@@ -136,6 +136,12 @@ class Manifest:
         return cls({e.name: e for e in entries}, int(d.get("schema", SCHEMA)))
 
 
+def subject_of(message: str) -> str:
+    """A commit message's first line as git cuts it: at "\n" only (str.splitlines also
+    cuts at \x1c-\x1e, \x85 and \u2028, which a message may hold as text)."""
+    return message.split("\n", 1)[0].removesuffix("\r")
+
+
 @dataclass(frozen=True)
 class VersionInfo:
     """One entry of the log: everything a history view shows, read from the commit alone."""
@@ -157,9 +163,7 @@ class VersionInfo:
 
     @property
     def subject(self) -> str:
-        # the first line as git cuts it: at "\n" only (str.splitlines also cuts at \x1c-\x1e,
-        # \x85 and \u2028, which a message may hold as text)
-        return self.message.split("\n", 1)[0].removesuffix("\r")
+        return subject_of(self.message)
 
 
 @dataclass(frozen=True)

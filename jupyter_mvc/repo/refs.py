@@ -30,6 +30,7 @@ from ..errors import (
     close_matches,
 )
 from ..gitrepo import GitRepo
+from ..objects import subject_of
 
 HEAD_REF = "refs/mvc/HEAD"
 BRANCHES = "refs/mvc/heads/"
@@ -265,7 +266,7 @@ class Refs:
         listed = []
         for sha in shown:
             records = self.git.log([sha], limit=1)
-            subject = records[0].message.split("\n", 1)[0] if records else ""
+            subject = subject_of(records[0].message) if records else ""
             listed.append(f"{sha[:digits]} {subject[:40]!r}")
         more = f" (and {len(versions) - _AMBIGUOUS_LISTED} more)" if len(versions) > _AMBIGUOUS_LISTED else ""
         raise RevisionError(

@@ -45,13 +45,14 @@ def decode(full_message: str) -> tuple[str, Summary]:
 
 _DECODER = json.JSONDecoder()
 _JSON_SPACE = " \t\r\n"
+_JSON_SPACE_CHARS = tuple(_JSON_SPACE)
 
 
 def _payload(text: str, start: int) -> object:
     """The JSON value from `start` to the end of `text`, None if it is not one (damaged,
     hand-written or nested too deep to parse)."""
     try:
-        if text.startswith(tuple(_JSON_SPACE), start):
+        if text.startswith(_JSON_SPACE_CHARS, start):
             return json.loads(text[start:])
         raw, end = _DECODER.raw_decode(text, start)
     except (ValueError, RecursionError):

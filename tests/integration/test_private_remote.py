@@ -19,6 +19,7 @@ from jupyter_mvc.errors import MvcError, NoAccessError, RemoteError
 
 pytestmark = pytest.mark.server
 MiB = 1 << 20
+PASSPHRASE = "correct horse battery staple"
 
 
 @pytest.fixture
@@ -180,41 +181,41 @@ def test_a_flipped_byte_is_detected_and_named(s3, members, tmp_path):
         jupyter_mvc.fetch(path=b)
 
 
-def test_key_entries_nested_too_deep_to_parse_grant_nothing_and_crash_nothing(s3, members, tmp_path, monkeypatch):
-    # json.loads raises RecursionError, not ValueError, on thousands of opening brackets
+def _pushed_with_passphrase(s3, members, tmp_path, prefix: str):
+    """Alice's project, pushed to a private remote at `prefix` that the passphrase opens too."""
     members("alice")
     a = _project(tmp_path / "alice")
     jupyter_mvc.commit({"w": np.ones(10)}, "w", path=a)
-    jupyter_mvc.remote_add("origin", s3.url("deep"), encrypt=True, passphrase="correct horse battery staple", path=a)
+    jupyter_mvc.remote_add("origin", s3.url(prefix), encrypt=True, passphrase=PASSPHRASE, path=a)
     jupyter_mvc.push(path=a)
+    return a
+
+
+def test_key_entries_nested_too_deep_to_parse_grant_nothing_and_crash_nothing(s3, members, tmp_path, monkeypatch):
+    # json.loads raises RecursionError, not ValueError, on thousands of opening brackets
+    a = _pushed_with_passphrase(s3, members, tmp_path, "deep")
     c = _client(s3)
     keys = list(_bucket_objects(s3, "deep/keys/"))
     assert any("/members/" in k for k in keys) and "deep/keys/passphrase.json" in keys
     for key in keys:
         c.put_object(Bucket=s3.bucket, Key=key, Body=b"[" * 5000)
-    from jupyter_mvc.remote import remotes
-
-    remotes._keyrings.clear()
+    members("alice")  # a new process: her unlocked keys are not kept
     with pytest.raises(NoAccessError, match="not a member"):  # her own entry no longer reads
         jupyter_mvc.access_list(path=a)
     with pytest.raises(NoAccessError, match="not a member"):
         jupyter_mvc.clone(s3.url("deep"), tmp_path / "again")
-    monkeypatch.setenv("MVC_PASSPHRASE", "correct horse battery staple")
+    monkeypatch.setenv("MVC_PASSPHRASE", PASSPHRASE)
     with pytest.raises(NoAccessError, match="passphrase key is damaged"):
         jupyter_mvc.clone(s3.url("deep"), tmp_path / "again-ci")
 
 
 def test_a_passphrase_opens_the_remote_for_ci(s3, members, tmp_path, monkeypatch):
-    members("alice")
-    a = _project(tmp_path / "alice")
-    jupyter_mvc.commit({"w": np.ones(10)}, "w", path=a)
-    jupyter_mvc.remote_add("origin", s3.url("ci"), encrypt=True, passphrase="correct horse battery staple", path=a)
-    jupyter_mvc.push(path=a)
+    _pushed_with_passphrase(s3, members, tmp_path, "ci")
     members("ci")
     monkeypatch.setenv("MVC_PASSPHRASE", "wrong")
     with pytest.raises(NoAccessError, match="wrong passphrase"):
         jupyter_mvc.clone(s3.url("ci"), tmp_path / "ci")
-    monkeypatch.setenv("MVC_PASSPHRASE", "correct horse battery staple")
+    monkeypatch.setenv("MVC_PASSPHRASE", PASSPHRASE)
     jupyter_mvc.clone(s3.url("ci"), tmp_path / "ci")
     assert jupyter_mvc.load("HEAD", "w", path=tmp_path / "ci").tolist() == [1.0] * 10
 
